@@ -1,0 +1,130 @@
+/* kernellab — the whole public API.
+ *
+ * Every op is float32, row-major, with explicit leading dimensions.
+ *   matmul:    C[m][n] = alpha * A[m][k] . B[k][n] + beta * C[m][n]   (as bli_sgemm, no transpose)
+ *   relu:      y[n] = max(x[n], 0)                                     (y may be x)
+ *   layernorm: y[r][c] = (x[r][c] - mean_r) * rstd_r * gamma[c] + beta[c],
+ *              rstd_r = 1 / sqrt(var_r + eps), var is the biased (1/cols) variance;
+ *              mean[rows], rstd[rows] are written when non-NULL (for a backward pass).
+ *
+ * Every entry point returns a kl_status; none aborts, exits or prints. Bad input
+ * returns KL_EINVAL and writes nothing. Zero sizes are valid no-ops.
+ *
+ * Numerical rules (tested in tests/):
+ *   matmul:    beta == 0 means C is not read (NaN in C does not propagate);
+ *              alpha == 0 or k == 0 means A and B are not read: C = beta*C.
+ *   relu:      NaN in gives NaN out; -Inf gives 0; the sign of a zero result is unspecified.
+ *   layernorm: a NaN or Inf anywhere in a row makes that row's outputs NaN; other rows are unaffected.
+ */
+#ifndef KERNELLAB_H
+#define KERNELLAB_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum kl_status {
+    KL_OK = 0,
+    KL_EINVAL,        /* bad argument: NULL, negative/overflowing size, ld < row, bad alias, bad eps */
+    KL_ENOMEM,        /* scratch allocation failed */
+    KL_EUNSUPPORTED,  /* variant not available on this CPU/build, or not implemented yet */
+    KL_ENOTFOUND,     /* no variant of that name for this op */
+} kl_status;
+
+const char *kl_status_str(kl_status s);
+
+/* ---- ops, with the best available variant ------------------------------------------ */
+
+kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                    ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
+                    ptrdiff_t ldc);
+kl_status kl_relu(ptrdiff_t n, const float *x, float *y);
+kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                       const float *beta, float eps, float *y, float *mean, float *rstd);
+
+/* ---- the same ops with a named variant ("naive", "blocked", ...) ------------------ */
+
+kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                            float alpha, const float *A, ptrdiff_t lda, const float *B,
+                            ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
+kl_status kl_relu_variant(const char *variant, ptrdiff_t n, const float *x, float *y);
+kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t cols,
+                               const float *x, const float *gamma, const float *beta, float eps,
+                               float *y, float *mean, float *rstd);
+
+/* ---- the registry: one table of every (op, variant) -------------------------------- */
+
+typedef enum kl_op { KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_COUNT } kl_op;
+
+/* Instruction sets, ordered: a CPU that has one has every one before it. */
+typedef enum kl_isa { KL_ISA_SCALAR, KL_ISA_AVX2, KL_ISA_AVX512, KL_ISA_COUNT } kl_isa;
+
+typedef kl_status (*kl_matmul_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                                  const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                                  float beta, float *C, ptrdiff_t ldc);
+typedef kl_status (*kl_relu_fn)(ptrdiff_t n, const float *x, float *y);
+typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                                     const float *gamma, const float *beta, float eps, float *y,
+                                     float *mean, float *rstd);
+
+/* Heap bytes a call allocates for scratch (packing buffers), at most; NULL means none.
+ * Sizes are (m, n, k) for matmul, (n, 0, 0) for relu, (rows, cols, 0) for layernorm. */
+typedef size_t (*kl_scratch_fn)(ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, int threads);
+
+typedef struct kl_variant {
+    kl_op op;
+    const char *name;       /* unique within the op: "naive", "blocked", ... */
+    const char *rung;       /* the ladder step: naive, interchange, blocked, packed, simd, openmp, ... */
+    kl_isa isa;             /* the instruction set the CPU must have */
+    int threaded;           /* 1 if it honours kl_set_num_threads() */
+    const char *source;     /* where it lives, e.g. "kernels/matmul/naive.c" */
+    kl_scratch_fn scratch_bytes;
+    union {
+        kl_matmul_fn matmul;
+        kl_relu_fn relu;
+        kl_layernorm_fn layernorm;
+    } fn;                   /* raw kernel: arguments NOT checked; call through kl_*_run */
+} kl_variant;
+
+size_t kl_variant_count(void);                 /* every registered variant, available or not */
+const kl_variant *kl_variant_at(size_t i);     /* NULL past the end */
+const kl_variant *kl_variant_find(kl_op op, const char *name); /* NULL if none */
+int kl_variant_available(const kl_variant *v); /* 1 if this CPU and build can run it */
+const kl_variant *kl_best_variant(kl_op op);   /* what kl_matmul etc. run */
+/* Names of the available variants of op, in ladder order. Writes at most cap; returns how many exist. */
+size_t kl_variant_names(kl_op op, const char **names, size_t cap);
+const char *kl_op_name(kl_op op);              /* "matmul", "relu", "layernorm" */
+const char *kl_isa_name(kl_isa isa);           /* "scalar", "avx2", "avx512" */
+
+/* Validated calls through a registry entry (no name lookup: for tight benchmark loops). */
+kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                        const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                        float *C, ptrdiff_t ldc);
+kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y);
+kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                           const float *gamma, const float *beta, float eps, float *y,
+                           float *mean, float *rstd);
+
+/* ---- the machine -------------------------------------------------------------------- */
+
+/* The best instruction set this CPU and OS support, capped by the environment variable
+ * KL_ISA=scalar|avx2|avx512 (to test fallbacks on a bigger machine). */
+kl_isa kl_cpu_isa(void);
+/* Data cache size in bytes at level 1, 2 or 3 (per core for 1 and 2); a safe default if unknown. */
+size_t kl_cpu_cache_bytes(int level);
+
+/* ---- threads ----------------------------------------------------------------------- */
+
+/* Threads for the OpenMP variants: n >= 1 sets it, 0 restores the default (OMP_NUM_THREADS,
+ * else every core). Negative n returns KL_EINVAL. Single-threaded variants ignore it. */
+kl_status kl_set_num_threads(int n);
+int kl_get_num_threads(void);
+
+const char *kl_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KERNELLAB_H */

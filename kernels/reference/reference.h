@@ -1,0 +1,42 @@
+/* float64 oracles and the error rules every variant is held to. Used by tests, the
+ * benchmark harness (check before timing) and the lessons; not part of the public API.
+ * Each check returns the worst error as a fraction of its tolerance: <= 1 passes,
+ * INFINITY means a NaN/Inf mismatch. *where gets the flat index of the worst element. */
+#ifndef KL_REFERENCE_H
+#define KL_REFERENCE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* out[m][n] (contiguous, ld n) = alpha * A.B + beta * C0, in double; beta == 0 ignores C0. */
+void kl_ref_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, double alpha, const float *A,
+                   ptrdiff_t lda, const float *B, ptrdiff_t ldb, double beta, const float *C0,
+                   ptrdiff_t ldc, double *out);
+void kl_ref_relu(ptrdiff_t n, const float *x, double *y);
+/* y[rows][cols], mean[rows], rstd[rows], all in double. */
+void kl_ref_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                      const float *beta, double eps, double *y, double *mean, double *rstd);
+
+/* Matmul: |C - ref| <= 2 (k + 2) u (|alpha| (|A||B|)ij + |beta| |C0ij|), u = 2^-24
+ * (the classic k·u bound on a dot product, doubled for blocked summation orders).
+ * C0 is C before the call (with ldc), C1 after. */
+double kl_check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                       ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, const float *C0,
+                       const float *C1, ptrdiff_t ldc, ptrdiff_t *where);
+/* ReLU is exact: y == max(x, 0) with NaN propagated; +0 and -0 compare equal. */
+double kl_check_relu(ptrdiff_t n, const float *x, const float *y, ptrdiff_t *where);
+/* LayerNorm, relative to its row's scale: |y - ref| <= 64 u (|gamma| (|xhat| + |mean| rstd + 1)
+ * + |beta|). The |mean| rstd term is the float rounding of the mean itself, which no float32
+ * kernel can avoid; a cancelling E[x^2] - E[x]^2 variance is off by far more.
+ * mean and rstd are checked when non-NULL. */
+double kl_check_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                          const float *beta, float eps, const float *y, const float *mean,
+                          const float *rstd, ptrdiff_t *where);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,59 @@
+/* The registry: one row per (op, variant), in ladder order (naive first). Tests, benchmarks,
+ * the Massif driver and reports all iterate this table, so a new variant is one file under
+ * kernels/<op>/, one line in that folder's meson.build, and one row here.
+ * kl_matmul() and friends run the LAST available row of their op: keep the fastest last. */
+#include "variants.h"
+
+#include <string.h>
+
+#define MATMUL(name, rung, isa, threaded, file, fn, scratch) \
+    {KL_OP_MATMUL, name, rung, isa, threaded, "kernels/matmul/" file, scratch, {.matmul = fn}}
+#define RELU(name, rung, isa, threaded, file, fn) \
+    {KL_OP_RELU, name, rung, isa, threaded, "kernels/relu/" file, NULL, {.relu = fn}}
+#define LAYERNORM(name, rung, isa, threaded, file, fn, scratch) \
+    {KL_OP_LAYERNORM, name, rung, isa, threaded, "kernels/layernorm/" file, scratch, {.layernorm = fn}}
+
+static const kl_variant variants[] = {
+    /*        name          rung        isa             thr  file              function */
+    MATMUL(   "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_matmul_naive, NULL),
+
+    RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_relu_naive),
+
+    LAYERNORM("naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_layernorm_naive, NULL),
+};
+
+size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }
+
+const kl_variant *kl_variant_at(size_t i) { return i < kl_variant_count() ? &variants[i] : NULL; }
+
+const kl_variant *kl_variant_find(kl_op op, const char *name) {
+    for (size_t i = 0; name && i < kl_variant_count(); i++)
+        if (variants[i].op == op && strcmp(variants[i].name, name) == 0) return &variants[i];
+    return NULL;
+}
+
+int kl_variant_available(const kl_variant *v) {
+    return v && v->fn.matmul && v->isa <= kl_cpu_isa();
+}
+
+const kl_variant *kl_best_variant(kl_op op) {
+    const kl_variant *best = NULL;
+    for (size_t i = 0; i < kl_variant_count(); i++)
+        if (variants[i].op == op && kl_variant_available(&variants[i])) best = &variants[i];
+    return best;
+}
+
+size_t kl_variant_names(kl_op op, const char **names, size_t cap) {
+    size_t count = 0;
+    for (size_t i = 0; i < kl_variant_count(); i++) {
+        if (variants[i].op != op || !kl_variant_available(&variants[i])) continue;
+        if (names && count < cap) names[count] = variants[i].name;
+        count++;
+    }
+    return count;
+}
+
+const char *kl_op_name(kl_op op) {
+    static const char *const names[KL_OP_COUNT] = {"matmul", "relu", "layernorm"};
+    return (unsigned)op < KL_OP_COUNT ? names[op] : "unknown";
+}

@@ -1,0 +1,148 @@
+/* The checked entry points. Every argument rule of the kernel contract lives here, once,
+ * so each raw kernel can assume: sizes >= 1, pointers valid, ld >= row, no bad alias,
+ * and for matmul alpha != 0 and k >= 1 (the trivial cases are handled below). */
+#include "variants.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* Bytes spanned by a rows x cols row-major matrix with leading dimension ld (0 if empty).
+ * Returns 0 with *ok = 0 on a bad size or ld, or when the span overflows. */
+static size_t span_bytes(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, int *ok) {
+    if (rows < 0 || cols < 0 || ld < (cols > 1 ? cols : 1)) { *ok = 0; return 0; }
+    if (rows == 0 || cols == 0) return 0;
+    ptrdiff_t last, elems, bytes;
+    if (__builtin_mul_overflow(rows - 1, ld, &last) || __builtin_add_overflow(last, cols, &elems) ||
+        __builtin_mul_overflow(elems, (ptrdiff_t)sizeof(float), &bytes)) {
+        *ok = 0;
+        return 0;
+    }
+    return (size_t)bytes;
+}
+
+static int overlaps(const void *a, size_t abytes, const void *b, size_t bbytes) {
+    if (abytes == 0 || bbytes == 0) return 0;
+    uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+    return a0 < b0 + bbytes && b0 < a0 + abytes;
+}
+
+static int needs_pointer(size_t bytes, const void *p) { return bytes > 0 && p == NULL; }
+
+/* ---- matmul ---- */
+
+static kl_status check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                              const float *B, ptrdiff_t ldb, const float *C, ptrdiff_t ldc) {
+    int ok = 1;
+    size_t a = span_bytes(m, k, lda, &ok), b = span_bytes(k, n, ldb, &ok),
+           c = span_bytes(m, n, ldc, &ok);
+    if (!ok || needs_pointer(a, A) || needs_pointer(b, B) || needs_pointer(c, C)) return KL_EINVAL;
+    if (overlaps(C, c, A, a) || overlaps(C, c, B, b)) return KL_EINVAL;
+    return KL_OK;
+}
+
+void kl_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *C, ptrdiff_t ldc) {
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++)
+            C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+
+kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                        const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                        float *C, ptrdiff_t ldc) {
+    if (!v || v->op != KL_OP_MATMUL) return KL_EINVAL;
+    kl_status s = check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
+    if (s != KL_OK) return s;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (m == 0 || n == 0) return KL_OK;
+    if (k == 0 || alpha == 0.0f) {
+        kl_scale_c(m, n, beta, C, ldc);
+        return KL_OK;
+    }
+    return v->fn.matmul(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ---- relu ---- */
+
+kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y) {
+    if (!v || v->op != KL_OP_RELU) return KL_EINVAL;
+    int ok = 1;
+    size_t bytes = span_bytes(1, n, n, &ok);
+    if (!ok || needs_pointer(bytes, x) || needs_pointer(bytes, y)) return KL_EINVAL;
+    if (x != y && overlaps(x, bytes, y, bytes)) return KL_EINVAL; /* only exact in-place */
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (n == 0) return KL_OK;
+    return v->fn.relu(n, x, y);
+}
+
+/* ---- layernorm ---- */
+
+kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                           const float *gamma, const float *beta, float eps, float *y,
+                           float *mean, float *rstd) {
+    if (!v || v->op != KL_OP_LAYERNORM) return KL_EINVAL;
+    if (!(eps >= 0.0f) || isinf(eps)) return KL_EINVAL; /* also rejects NaN */
+    int ok = 1;
+    size_t xy = span_bytes(rows, cols, cols, &ok), gb = span_bytes(1, cols, cols, &ok);
+    size_t stats = span_bytes(1, rows, rows, &ok);
+    if (!ok) return KL_EINVAL;
+    if (xy == 0) stats = gb = 0; /* nothing is read or written */
+    if (needs_pointer(xy, x) || needs_pointer(xy, y) || needs_pointer(gb, gamma) ||
+        needs_pointer(gb, beta))
+        return KL_EINVAL;
+    if (x != y && overlaps(x, xy, y, xy)) return KL_EINVAL; /* y == x is in place */
+    if (overlaps(y, xy, gamma, gb) || overlaps(y, xy, beta, gb)) return KL_EINVAL;
+    const void *inputs[] = {x, gamma, beta, y};
+    size_t in_bytes[] = {xy, gb, gb, xy};
+    float *stat[] = {mean, rstd};
+    for (int s = 0; s < 2; s++) {
+        if (!stat[s]) continue;
+        for (int i = 0; i < 4; i++)
+            if (overlaps(stat[s], stats, inputs[i], in_bytes[i])) return KL_EINVAL;
+    }
+    if (mean && rstd && overlaps(mean, stats, rstd, stats)) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (xy == 0) return KL_OK;
+    return v->fn.layernorm(rows, cols, x, gamma, beta, eps, y, mean, rstd);
+}
+
+/* ---- by name, and the best available ---- */
+
+kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                            float alpha, const float *A, ptrdiff_t lda, const float *B,
+                            ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_MATMUL, variant);
+    if (!v) return KL_ENOTFOUND;
+    return kl_matmul_run(v, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+kl_status kl_relu_variant(const char *variant, ptrdiff_t n, const float *x, float *y) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_RELU, variant);
+    return v ? kl_relu_run(v, n, x, y) : KL_ENOTFOUND;
+}
+
+kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t cols,
+                               const float *x, const float *gamma, const float *beta, float eps,
+                               float *y, float *mean, float *rstd) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_LAYERNORM, variant);
+    return v ? kl_layernorm_run(v, rows, cols, x, gamma, beta, eps, y, mean, rstd) : KL_ENOTFOUND;
+}
+
+kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                    ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
+                    ptrdiff_t ldc) {
+    return kl_matmul_run(kl_best_variant(KL_OP_MATMUL), m, n, k, alpha, A, lda, B, ldb, beta, C,
+                         ldc);
+}
+
+kl_status kl_relu(ptrdiff_t n, const float *x, float *y) {
+    return kl_relu_run(kl_best_variant(KL_OP_RELU), n, x, y);
+}
+
+kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                       const float *beta, float eps, float *y, float *mean, float *rstd) {
+    return kl_layernorm_run(kl_best_variant(KL_OP_LAYERNORM), rows, cols, x, gamma, beta, eps, y,
+                            mean, rstd);
+}

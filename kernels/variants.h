@@ -1,0 +1,30 @@
+/* Internal: the raw kernels the registry points at, and helpers they share.
+ * Raw kernels may assume their arguments were checked by validate.c:
+ * sizes >= 0, pointers non-NULL when a size is nonzero, ld >= row length, no bad alias. */
+#ifndef KL_VARIANTS_H
+#define KL_VARIANTS_H
+
+#include "kernellab.h"
+
+/* One declaration line per variant; the registry table says where each lives. */
+#define KL_DECLARE_MATMUL(fn)                                                                \
+    kl_status fn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,         \
+                 ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,          \
+                 ptrdiff_t ldc)
+#define KL_DECLARE_RELU(fn) kl_status fn(ptrdiff_t n, const float *x, float *y)
+#define KL_DECLARE_LAYERNORM(fn)                                                             \
+    kl_status fn(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,        \
+                 const float *beta, float eps, float *y, float *mean, float *rstd)
+
+KL_DECLARE_MATMUL(kl_matmul_naive);
+KL_DECLARE_RELU(kl_relu_naive);
+KL_DECLARE_LAYERNORM(kl_layernorm_naive);
+
+/* C = beta*C over an m x n tile (beta == 0 writes zeros without reading C). Used when
+ * alpha == 0 or k == 0, and by kernels that scale C once before accumulating. */
+void kl_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *C, ptrdiff_t ldc);
+
+/* Threads an OpenMP variant should use right now (>= 1). */
+int kl_threads(void);
+
+#endif
