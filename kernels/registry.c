@@ -6,20 +6,21 @@
 
 #include <string.h>
 
-#define MATMUL(name, rung, isa, threaded, file, fn, scratch) \
-    {KL_OP_MATMUL, name, rung, isa, threaded, "kernels/matmul/" file, scratch, {.matmul = fn}}
-#define RELU(name, rung, isa, threaded, file, fn) \
-    {KL_OP_RELU, name, rung, isa, threaded, "kernels/relu/" file, NULL, {.relu = fn}}
-#define LAYERNORM(name, rung, isa, threaded, file, fn, scratch) \
-    {KL_OP_LAYERNORM, name, rung, isa, threaded, "kernels/layernorm/" file, scratch, {.layernorm = fn}}
+/* scratch: kl_scratch_fn or NULL; blocking: kl_blocking_fn or NULL (see kernellab.h). */
+#define MATMUL(name, rung, isa, threaded, file, fn, scratch, blocking) \
+    {KL_OP_MATMUL, name, rung, isa, threaded, "kernels/matmul/" file, scratch, blocking, {.matmul = fn}}
+#define RELU(name, rung, isa, threaded, file, fn, scratch, blocking) \
+    {KL_OP_RELU, name, rung, isa, threaded, "kernels/relu/" file, scratch, blocking, {.relu = fn}}
+#define LAYERNORM(name, rung, isa, threaded, file, fn, scratch, blocking) \
+    {KL_OP_LAYERNORM, name, rung, isa, threaded, "kernels/layernorm/" file, scratch, blocking, {.layernorm = fn}}
 
 static const kl_variant variants[] = {
-    /*        name          rung        isa             thr  file              function */
-    MATMUL(   "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_matmul_naive, NULL),
+    /*        name          rung        isa             thr  file          function            scratch blocking */
+    MATMUL(   "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_matmul_naive,    NULL,   NULL),
 
-    RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_relu_naive),
+    RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_relu_naive,      NULL,   NULL),
 
-    LAYERNORM("naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",        kl_layernorm_naive, NULL),
+    LAYERNORM("naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_layernorm_naive, NULL,   NULL),
 };
 
 size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }

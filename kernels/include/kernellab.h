@@ -73,6 +73,11 @@ typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float
  * Sizes are (m, n, k) for matmul, (n, 0, 0) for relu, (rows, cols, 0) for layernorm. */
 typedef size_t (*kl_scratch_fn)(ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, int threads);
 
+/* The tile edges a variant uses (MR, NR, MC, KC, NC, strip length, ...), as chosen at run time
+ * from the cache sizes. Writes at most cap; returns how many there are. Tests sweep every
+ * dimension to +-1 around each. NULL means the variant does not tile. */
+typedef size_t (*kl_blocking_fn)(ptrdiff_t *sizes, size_t cap);
+
 typedef struct kl_variant {
     kl_op op;
     const char *name;       /* unique within the op: "naive", "blocked", ... */
@@ -80,7 +85,8 @@ typedef struct kl_variant {
     kl_isa isa;             /* the instruction set the CPU must have */
     int threaded;           /* 1 if it honours kl_set_num_threads() */
     const char *source;     /* where it lives, e.g. "kernels/matmul/naive.c" */
-    kl_scratch_fn scratch_bytes;
+    kl_scratch_fn scratch_bytes;   /* NULL: allocates nothing */
+    kl_blocking_fn blocking;       /* NULL: no tiles */
     union {
         kl_matmul_fn matmul;
         kl_relu_fn relu;
