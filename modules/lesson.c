@@ -1,0 +1,286 @@
+#define _GNU_SOURCE /* readlink, posix_spawn, mkstemp */
+#include "lesson.h"
+
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reference.h"
+
+extern char **environ;
+
+int kl_lesson_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stdout, "    %s:%d: ", file, line);
+    vfprintf(stdout, fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    return 1;
+}
+
+/* ---- inputs shared by the checks, the workload and the timer ------------------------- */
+
+static float uniform(uint64_t *s) { /* xorshift64*, in [-1, 1) */
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    return (float)((*s * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 23) - 1.0f;
+}
+
+typedef struct { float *a, *b, *c, *c0, *g, *bt, *mean, *rstd; } buffers;
+
+static float *random_floats(size_t count, uint64_t seed, float shift) {
+    float *p = malloc((count ? count : 1) * sizeof(float));
+    for (size_t i = 0; p && i < count; i++) p[i] = shift + uniform(&seed);
+    return p;
+}
+
+/* matmul: a = A[d0][d2], b = B[d2][d1], c = C[d0][d1]; relu: a = x[d0], c = y[d0];
+ * layernorm: a = x[d0][d1], g = gamma, bt = beta, c = y, mean, rstd. */
+static int make_buffers(kl_op op, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, float shift, buffers *bf) {
+    memset(bf, 0, sizeof *bf);
+    size_t m = (size_t)d0, n = (size_t)d1, k = (size_t)d2;
+    if (op == KL_OP_MATMUL) {
+        bf->a = random_floats(m * k, 1, 0), bf->b = random_floats(k * n, 2, 0);
+        bf->c = random_floats(m * n, 3, 0), bf->c0 = random_floats(m * n, 3, 0);
+        return bf->a && bf->b && bf->c && bf->c0;
+    }
+    if (op == KL_OP_RELU) {
+        bf->a = random_floats(m, 4, 0), bf->c = random_floats(m, 5, 0);
+        return bf->a && bf->c;
+    }
+    bf->a = random_floats(m * n, 6, shift), bf->c = random_floats(m * n, 7, 0);
+    bf->g = random_floats(n, 8, 1.0f), bf->bt = random_floats(n, 9, 0);
+    bf->mean = random_floats(m, 10, 0), bf->rstd = random_floats(m, 11, 0);
+    return bf->a && bf->c && bf->g && bf->bt && bf->mean && bf->rstd;
+}
+
+static void free_buffers(buffers *bf) {
+    float *all[] = {bf->a, bf->b, bf->c, bf->c0, bf->g, bf->bt, bf->mean, bf->rstd};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
+static kl_status call(kl_op op, const char *variant, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2,
+                      buffers *bf) {
+    switch (op) {
+    case KL_OP_MATMUL:
+        return kl_matmul_variant(variant, d0, d1, d2, 1.0f, bf->a, d2, bf->b, d1, 0.5f, bf->c, d1);
+    case KL_OP_RELU: return kl_relu_variant(variant, d0, bf->a, bf->c);
+    default:
+        return kl_layernorm_variant(variant, d0, d1, bf->a, bf->g, bf->bt, 1e-5f, bf->c, bf->mean,
+                                    bf->rstd);
+    }
+}
+
+static int report_status(kl_status s, const char *op, const char *variant) {
+    if (s == KL_OK) return 0;
+    if (s == KL_EUNSUPPORTED && kl_variant_available(kl_variant_find(
+            strcmp(op, "matmul") == 0 ? KL_OP_MATMUL : strcmp(op, "relu") == 0 ? KL_OP_RELU
+                                                                                : KL_OP_LAYERNORM,
+            variant)))
+        return KL_FAIL("%s/%s: not implemented yet (returns KL_EUNSUPPORTED)", op, variant);
+    return KL_FAIL("%s/%s returned %s", op, variant, kl_status_str(s));
+}
+
+static int judge(const char *what, double worst, ptrdiff_t where) {
+    if (worst <= 1.0) return 0;
+    return KL_FAIL("%s: wrong result, error %.3g x tolerance at flat index %td", what, worst, where);
+}
+
+int kl_lesson_check_matmul(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    buffers bf;
+    int fail = 1;
+    char what[96];
+    snprintf(what, sizeof what, "matmul/%s m=%td n=%td k=%td", variant, m, n, k);
+    if (make_buffers(KL_OP_MATMUL, m, n, k, 0, &bf) &&
+        !report_status(call(KL_OP_MATMUL, variant, m, n, k, &bf), "matmul", variant)) {
+        ptrdiff_t where;
+        double worst = kl_check_matmul(m, n, k, 1.0f, bf.a, k, bf.b, n, 0.5f, bf.c0, bf.c, n, &where);
+        fail = judge(what, worst, where);
+    }
+    free_buffers(&bf);
+    return fail;
+}
+
+int kl_lesson_check_relu(const char *variant, ptrdiff_t n) {
+    buffers bf;
+    int fail = 1;
+    char what[64];
+    snprintf(what, sizeof what, "relu/%s n=%td", variant, n);
+    if (make_buffers(KL_OP_RELU, n, 0, 0, 0, &bf) &&
+        !report_status(call(KL_OP_RELU, variant, n, 0, 0, &bf), "relu", variant)) {
+        ptrdiff_t where;
+        fail = judge(what, kl_check_relu(n, bf.a, bf.c, &where), where);
+    }
+    free_buffers(&bf);
+    return fail;
+}
+
+int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean) {
+    buffers bf;
+    int fail = 1;
+    char what[96];
+    snprintf(what, sizeof what, "layernorm/%s rows=%td cols=%td mean=%g", variant, rows, cols, row_mean);
+    if (make_buffers(KL_OP_LAYERNORM, rows, cols, 0, row_mean, &bf) &&
+        !report_status(call(KL_OP_LAYERNORM, variant, rows, cols, 0, &bf), "layernorm", variant)) {
+        ptrdiff_t where;
+        double worst = kl_check_layernorm(rows, cols, bf.a, bf.g, bf.bt, 1e-5f, bf.c, bf.mean,
+                                          bf.rstd, &where);
+        fail = judge(what, worst, where);
+    }
+    free_buffers(&bf);
+    return fail;
+}
+
+/* ---- measuring ----------------------------------------------------------------------- */
+
+static kl_op op_named(const char *name) {
+    for (int op = 0; op < KL_OP_COUNT; op++)
+        if (strcmp(name, kl_op_name((kl_op)op)) == 0) return (kl_op)op;
+    return KL_OP_COUNT;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double kl_lesson_median_seconds(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
+                                ptrdiff_t d2, int reps) {
+    kl_op o = op_named(op);
+    buffers bf;
+    double median = NAN, *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1));
+    if (o != KL_OP_COUNT && t && reps > 0 && make_buffers(o, d0, d1, d2, 0, &bf)) {
+        int ok = 1;
+        for (int r = 0; r < reps && ok; r++) {
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            ok = call(o, variant, d0, d1, d2, &bf) == KL_OK;
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            t[r] = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+        }
+        if (ok) {
+            qsort(t, (size_t)reps, sizeof *t, cmp_double);
+            median = t[reps / 2];
+        }
+        free_buffers(&bf);
+    }
+    free(t);
+    return median;
+}
+
+static int run_workload(char **argv) {
+    kl_op op = op_named(argv[0]);
+    ptrdiff_t d[3];
+    for (int i = 0; i < 3; i++) d[i] = (ptrdiff_t)strtoll(argv[2 + i], NULL, 10);
+    if (op == KL_OP_COUNT) {
+        fprintf(stderr, "--workload: unknown op '%s'\n", argv[0]);
+        return 2;
+    }
+    buffers bf;
+    int ok = make_buffers(op, d[0], d[1], d[2], 0, &bf);
+    kl_status s = ok ? call(op, argv[1], d[0], d[1], d[2], &bf) : KL_ENOMEM;
+    free_buffers(&bf);
+    if (s != KL_OK) fprintf(stderr, "--workload %s/%s: %s\n", argv[0], argv[1], kl_status_str(s));
+    return s == KL_OK ? 0 : 1;
+}
+
+long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
+                                ptrdiff_t d2) {
+    if (access("/usr/bin/valgrind", X_OK) != 0) return -1;
+    char self[4096], out[] = "/tmp/kl_massif_XXXXXX", outarg[64], dims[3][32];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    int fd = mkstemp(out);
+    if (len <= 0 || fd < 0) return -1;
+    self[len] = '\0';
+    close(fd);
+    snprintf(outarg, sizeof outarg, "--massif-out-file=%s", out);
+    ptrdiff_t dv[3] = {d0, d1, d2};
+    for (int i = 0; i < 3; i++) snprintf(dims[i], sizeof dims[i], "%td", dv[i]);
+    char *args[] = {"valgrind", "--tool=massif", "--quiet", outarg, self, "--workload",
+                    (char *)op, (char *)variant, dims[0], dims[1], dims[2], NULL};
+    pid_t pid;
+    int status = -1;
+    long long peak = -1;
+    if (posix_spawn(&pid, "/usr/bin/valgrind", NULL, NULL, args, environ) == 0 &&
+        waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        FILE *f = fopen(out, "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f)) {
+            long long v;
+            if (sscanf(line, "mem_heap_B=%lld", &v) == 1 && v > peak) peak = v;
+        }
+        if (f) fclose(f);
+    }
+    unlink(out);
+    return peak;
+}
+
+/* ---- the runner ---------------------------------------------------------------------- */
+
+int kl_lesson_main(int argc, char **argv, const char *module, const kl_lesson_test *tests,
+                   size_t count) {
+    const char *only = NULL, *json = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--workload") == 0 && argc - i == 6)
+            return run_workload(argv + i + 1);
+        if (strcmp(argv[i], "--list") == 0) {
+            for (size_t t = 0; t < count; t++) printf("%s %d\n", tests[t].grade_id, tests[t].points);
+            return 0;
+        }
+        if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+        else {
+            fprintf(stderr,
+                    "usage: %s [--list] [--only GRADE_ID] [--json FILE] "
+                    "[--workload OP VARIANT D0 D1 D2]\n", argv[0]);
+            return 2;
+        }
+    }
+    int passed = 0, failed = 0, points = 0, max_points = 0;
+    int *ok = calloc(count ? count : 1, sizeof *ok);
+    printf("%s: %zu tests on %s\n", module, count, kl_isa_name(kl_cpu_isa()));
+    for (size_t t = 0; t < count; t++) {
+        if (only && strcmp(only, tests[t].grade_id) != 0) continue;
+        fflush(stdout);
+        ok[t] = tests[t].run() == 0;
+        printf("%s %s (%d pt%s)\n", ok[t] ? "PASS" : "FAIL", tests[t].grade_id, tests[t].points,
+               tests[t].points == 1 ? "" : "s");
+        ok[t] ? passed++ : failed++;
+        points += ok[t] ? tests[t].points : 0;
+        max_points += tests[t].points;
+    }
+    if (only && passed + failed == 0) {
+        fprintf(stderr, "%s: no test with grade_id '%s' (try --list)\n", module, only);
+        free(ok);
+        return 2;
+    }
+    if (json) {
+        FILE *f = fopen(json, "w");
+        if (!f) {
+            fprintf(stderr, "%s: cannot write %s\n", module, json);
+            free(ok);
+            return 2;
+        }
+        fprintf(f, "{\"module\": \"%s\", \"tests\": [", module);
+        int first = 1;
+        for (size_t t = 0; t < count; t++) {
+            if (only && strcmp(only, tests[t].grade_id) != 0) continue;
+            fprintf(f, "%s\n  {\"grade_id\": \"%s\", \"points\": %d, \"max_points\": %d, \"passed\": %s}",
+                    first ? "" : ",", tests[t].grade_id, ok[t] ? tests[t].points : 0,
+                    tests[t].points, ok[t] ? "true" : "false");
+            first = 0;
+        }
+        fprintf(f, "\n]}\n");
+        fclose(f);
+    }
+    printf("points: %d/%d\n%d passed, %d failed\n", points, max_points, passed, failed);
+    free(ok);
+    return failed ? 1 : 0;
+}
