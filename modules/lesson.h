@@ -34,7 +34,8 @@ int kl_lesson_check_relu(const char *variant, ptrdiff_t n);
 int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean);
 
 /* Peak heap bytes (Massif's mem_heap_B, largest snapshot) of one `--workload` call of this
- * lesson's own binary. Returns -1 when valgrind is not installed (the caller skips). */
+ * lesson's own binary. Returns -1 when valgrind is not installed, or in an ASan build, which
+ * Valgrind cannot run (the caller prints SKIP). */
 long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                                 ptrdiff_t d2);
 
