@@ -1,0 +1,99 @@
+// kl_bench: ceilings, then every available registry variant of matmul, relu and layernorm
+// against BLIS, all in one process. Own flags (parsed before Google Benchmark's):
+//   --kl_set=quick|default   size set (default: default)
+// Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
+// --benchmark_report_aggregates_only=true (the report uses medians).
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "blis_setup.h"
+#include "build_info.h"
+#include "common.h"
+#include "kl_git.h"
+
+namespace {
+
+bool has_flag(const std::vector<char *> &args, const char *prefix) {
+    for (char *a : args)
+        if (std::strncmp(a, prefix, std::strlen(prefix)) == 0) return true;
+    return false;
+}
+
+void add_context() {
+    using benchmark::AddCustomContext;
+    AddCustomContext("kl_version", kl_version());
+    AddCustomContext("kl_git_commit", KL_GIT_COMMIT);
+    AddCustomContext("kl_cpu_isa", kl_isa_name(kl_cpu_isa()));
+    for (int l = 1; l <= 3; l++) {
+        std::string k = "kl_cache_L" + std::to_string(l);
+        AddCustomContext(k + "_bytes", std::to_string(klb::cache_bytes(l)));
+        AddCustomContext(k + "_source", klb::cache_source(l));
+    }
+    AddCustomContext("kl_nproc", std::to_string(klb::nproc()));
+    AddCustomContext("kl_c_compiler", KL_C_COMPILER);
+    AddCustomContext("kl_cpp_compiler", KL_CPP_COMPILER);
+    AddCustomContext("kl_buildtype", KL_BUILDTYPE);
+    AddCustomContext("kl_build_flags", KL_BUILD_FLAGS);
+    AddCustomContext("kl_size_set", klb::size_set() == klb::SizeSet::quick ? "quick" : "default");
+    FILE *f = std::fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && std::fgets(line, sizeof line, f)) {
+        if (std::strncmp(line, "model name", 10) != 0) continue;
+        std::string v = std::strchr(line, ':') ? std::strchr(line, ':') + 1 : "";
+        while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+        while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+        AddCustomContext("kl_cpu_model", v);
+        break;
+    }
+    if (f) std::fclose(f);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    std::vector<char *> args;
+    klb::SizeSet set = klb::SizeSet::full;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && std::strncmp(argv[i], "--kl_set=", 9) == 0) {
+            std::string v = argv[i] + 9;
+            if (v == "quick") set = klb::SizeSet::quick;
+            else if (v == "default") set = klb::SizeSet::full;
+            else {
+                std::fprintf(stderr, "kl_bench: --kl_set must be quick or default, not '%s'\n", v.c_str());
+                return 2;
+            }
+            continue;
+        }
+        if (i > 0 && (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0))
+            std::printf("kl_bench (kernellab %s) own flags:\n"
+                        "  --kl_set=quick|default  sizes to run (quick: a few small ones, < 1 min)\n"
+                        "Google Benchmark flags follow.\n\n", kl_version());
+        args.push_back(argv[i]);
+    }
+    klb::set_size_set(set);
+    bool quick = set == klb::SizeSet::quick;
+    // Strings with static storage: GB keeps pointers into argv.
+    static std::string reps = quick ? "--benchmark_repetitions=1" : "--benchmark_repetitions=3";
+    static std::string mintime = quick ? "--benchmark_min_time=0.01" : "--benchmark_min_time=0.05";
+    static std::string aggr = "--benchmark_report_aggregates_only=true";
+    if (!has_flag(args, "--benchmark_repetitions")) args.push_back(reps.data());
+    if (!has_flag(args, "--benchmark_min_time")) args.push_back(mintime.data());
+    if (!has_flag(args, "--benchmark_report_aggregates_only")) args.push_back(aggr.data());
+    args.push_back(nullptr);
+    int n = (int)args.size() - 1;
+
+    klb::blis_prepare();  // before any other BLIS call: may choose the sub-configuration
+    add_context();
+    klb::register_ceilings();
+    klb::register_matmul();
+    klb::register_relu();
+    klb::register_layernorm();
+
+    benchmark::Initialize(&n, args.data());
+    if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
