@@ -17,6 +17,8 @@
 static const kl_variant variants[] = {
     /*        name          rung        isa             thr  file          function            scratch blocking */
     MATMUL(   "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_matmul_naive,    NULL,   NULL),
+    MATMUL(   "interchange", "interchange", KL_ISA_SCALAR, 0, "interchange.c", kl_matmul_interchange, NULL, NULL),
+    MATMUL(   "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_matmul_blocked,  NULL,   kl_matmul_blocked_blocking),
 
     RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_relu_naive,      NULL,   NULL),
 

@@ -17,6 +17,9 @@
                  const float *beta, float eps, float *y, float *mean, float *rstd)
 
 KL_DECLARE_MATMUL(kl_matmul_naive);
+KL_DECLARE_MATMUL(kl_matmul_interchange);
+KL_DECLARE_MATMUL(kl_matmul_blocked);
+size_t kl_matmul_blocked_blocking(ptrdiff_t *sizes, size_t cap); /* MB, KB, NB */
 KL_DECLARE_RELU(kl_relu_naive);
 KL_DECLARE_LAYERNORM(kl_layernorm_naive);
 
