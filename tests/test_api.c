@@ -1,0 +1,211 @@
+/* API suite: status strings, registry consistency, thread settings, dispatch fallback
+ * (run a second time with KL_ISA=scalar), and concurrent calls from two pthreads. */
+#include "test_util.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM};
+
+static void group_status(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "status_str");
+    const kl_status all[] = {KL_OK, KL_EINVAL, KL_ENOMEM, KL_EUNSUPPORTED, KL_ENOTFOUND};
+    for (int i = 0; i < 5; i++) {
+        const char *s = kl_status_str(all[i]);
+        tu_check(&g, s && *s, "kl_status_str(%d) is NULL or empty", (int)all[i]);
+        for (int j = 0; j < i && s; j++) {
+            const char *t = kl_status_str(all[j]);
+            tu_check(&g, !t || strcmp(s, t) != 0, "statuses %d and %d share \"%s\"", i, j, s);
+        }
+    }
+    tu_end(&g);
+}
+
+/* Every row well formed; names unique per op; find/names/best agree with the table. */
+static void group_registry(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "registry");
+    size_t count = kl_variant_count();
+    tu_check(&g, kl_variant_at(count) == NULL, "kl_variant_at(count) is not NULL");
+    for (size_t i = 0; i < count; i++) {
+        const kl_variant *v = kl_variant_at(i);
+        int ok = v && (unsigned)v->op < KL_OP_COUNT && v->name && *v->name && v->rung &&
+                 v->source && (unsigned)v->isa < KL_ISA_COUNT && (v->threaded == 0 || v->threaded == 1);
+        if (!tu_check(&g, ok, "row %zu is malformed", i)) continue;
+        for (size_t j = 0; j < i; j++) {
+            const kl_variant *w = kl_variant_at(j);
+            tu_check(&g, w->op != v->op || strcmp(w->name, v->name) != 0,
+                     "%s/%s registered twice (rows %zu, %zu)", kl_op_name(v->op), v->name, j, i);
+        }
+        tu_check(&g, kl_variant_find(v->op, v->name) == v, "find(%s, %s) is not row %zu",
+                 kl_op_name(v->op), v->name, i);
+        tu_check(&g, v->isa <= kl_cpu_isa() || !kl_variant_available(v),
+                 "%s/%s needs %s but is available on %s", kl_op_name(v->op), v->name,
+                 kl_isa_name(v->isa), kl_isa_name(kl_cpu_isa()));
+        if (v->blocking) { /* tile edges: positive, and no more than it says */
+            ptrdiff_t b[64];
+            size_t nb = v->blocking(b, 64);
+            for (size_t k = 0; k < nb && k < 64; k++)
+                tu_check(&g, b[k] >= 1, "%s/%s tile edge %zu is %td", kl_op_name(v->op), v->name, k, b[k]);
+        }
+    }
+    for (int o = 0; o < 3; o++) {
+        const char *names[64], *sentinel = "sentinel";
+        for (int i = 0; i < 64; i++) names[i] = sentinel;
+        size_t n = kl_variant_names(ops[o], names, 64), k = 0;
+        const kl_variant *last = NULL;
+        for (size_t i = 0; i < count; i++) { /* the available rows of op, in table order */
+            const kl_variant *v = kl_variant_at(i);
+            if (v->op != ops[o] || !kl_variant_available(v)) continue;
+            tu_check(&g, k < n && k < 64 && strcmp(names[k], v->name) == 0,
+                     "%s names[%zu] is not %s", kl_op_name(ops[o]), k, v->name);
+            last = v, k++;
+        }
+        tu_check(&g, n == k, "%s: kl_variant_names says %zu, table has %zu available",
+                 kl_op_name(ops[o]), n, k);
+        tu_check(&g, n >= 64 || names[n] == sentinel, "%s: names written past the count", kl_op_name(ops[o]));
+        const kl_variant *best = kl_best_variant(ops[o]);
+        tu_check(&g, best == last && (!best || kl_variant_available(best)),
+                 "%s: best is %s, want the last available (%s)", kl_op_name(ops[o]),
+                 best ? best->name : "NULL", last ? last->name : "NULL");
+        tu_check(&g, n == 0 || kl_variant_names(ops[o], names, 1) == n,
+                 "%s: names count depends on cap", kl_op_name(ops[o]));
+        tu_check(&g, kl_variant_names(ops[o], NULL, 0) == n, "%s: names(NULL, 0) != count", kl_op_name(ops[o]));
+        tu_check(&g, !kl_variant_find(ops[o], "no-such-variant") && !kl_variant_find(ops[o], NULL),
+                 "%s: find of an unknown or NULL name is not NULL", kl_op_name(ops[o]));
+        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm"}[o]) == 0,
+                 "kl_op_name(%d) = %s", o, kl_op_name(ops[o]));
+    }
+    tu_check(&g, strcmp(kl_isa_name(KL_ISA_SCALAR), "scalar") == 0 && strcmp(kl_isa_name(KL_ISA_AVX2), "avx2") == 0 &&
+             strcmp(kl_isa_name(KL_ISA_AVX512), "avx512") == 0, "kl_isa_name spellings");
+    tu_end(&g);
+}
+
+static void group_threads(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "threads");
+    int before = kl_get_num_threads();
+    tu_check(&g, before >= 1, "default threads %d < 1", before);
+    kl_status s = kl_set_num_threads(-1);
+    tu_check(&g, s == KL_EINVAL && kl_get_num_threads() == before,
+             "set(-1): status=%s, threads now %d (was %d)", kl_status_str(s), kl_get_num_threads(), before);
+    s = kl_set_num_threads(3);
+    tu_check(&g, s == KL_OK && kl_get_num_threads() == 3, "set(3): status=%s, get=%d",
+             kl_status_str(s), kl_get_num_threads());
+    s = kl_set_num_threads(0);
+    tu_check(&g, s == KL_OK && kl_get_num_threads() == before, "set(0): status=%s, get=%d, want %d",
+             kl_status_str(s), kl_get_num_threads(), before);
+    tu_end(&g);
+}
+
+/* ---- one small problem per op, checked against the oracle ---- */
+
+typedef struct work {
+    int seed, iters;
+    int failures;
+} work;
+
+static int matmul_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    float *A = malloc(sizeof(float) * (size_t)(m * k + k * n + 2 * m * n));
+    float *B = A + m * k, *C = B + k * n, *C0 = C + m * n;
+    for (ptrdiff_t i = 0; i < m * k + k * n + m * n; i++) A[i] = (float)((i * 37 % 101) - 50) / 50;
+    memcpy(C0, C, sizeof(float) * (size_t)(m * n));
+    kl_status s = kl_matmul(m, n, k, 1.5f, A, k, B, n, -0.5f, C, n);
+    int ok = s == KL_OK && kl_check_matmul(m, n, k, 1.5f, A, k, B, n, -0.5f, C0, C, n, NULL) <= 1.0;
+    free(A);
+    return ok;
+}
+
+static int layernorm_ok(ptrdiff_t rows, ptrdiff_t cols, int seed) {
+    float *x = malloc(sizeof(float) * (size_t)(2 * rows * cols + 2 * cols + 2 * rows));
+    float *y = x + rows * cols, *ga = y + rows * cols, *be = ga + cols, *mu = be + cols, *rs = mu + rows;
+    for (ptrdiff_t i = 0; i < rows * cols; i++) x[i] = (float)((i * 31 + seed) % 97) / 10;
+    for (ptrdiff_t c = 0; c < cols; c++) ga[c] = 1 + (float)(c % 5) / 10, be[c] = (float)(c % 3) / 10;
+    kl_status s = kl_layernorm(rows, cols, x, ga, be, 1e-5f, y, mu, rs);
+    int ok = s == KL_OK && kl_check_layernorm(rows, cols, x, ga, be, 1e-5f, y, mu, rs, NULL) <= 1.0;
+    free(x);
+    return ok;
+}
+
+static int relu_ok(ptrdiff_t n) {
+    float *x = malloc(sizeof(float) * (size_t)(2 * n));
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = (float)(i % 13) - 6;
+    kl_status s = kl_relu(n, x, x + n);
+    int ok = s == KL_OK && kl_check_relu(n, x, x + n, NULL) <= 1.0;
+    free(x);
+    return ok;
+}
+
+static void *worker(void *arg) {
+    work *w = arg;
+    for (int i = 0; i < w->iters; i++) {
+        if (!matmul_ok(67 + w->seed, 45, 33 + i)) w->failures++;
+        if (!layernorm_ok(9, 300 + w->seed, w->seed + i)) w->failures++;
+    }
+    return NULL;
+}
+
+static void group_concurrent(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "concurrent");
+    pthread_t th[2];
+    work w[2] = {{1, 20, 0}, {2, 20, 0}};
+    for (int i = 0; i < 2; i++)
+        tu_check(&g, pthread_create(&th[i], NULL, worker, &w[i]) == 0, "pthread_create failed");
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        tu_check(&g, w[i].failures == 0, "thread %d: %d of %d calls wrong", i, w[i].failures, 2 * w[i].iters);
+    }
+    tu_end(&g);
+}
+
+/* What the CPU (capped by KL_ISA) lacks is unavailable and returns KL_EUNSUPPORTED without
+ * writing; kl_matmul etc. still work through the best available rung. */
+static void group_dispatch(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "dispatch");
+    const char *cap = getenv("KL_ISA");
+    printf("INFO cpu isa %s (KL_ISA=%s)\n", kl_isa_name(kl_cpu_isa()), cap ? cap : "unset");
+    if (cap && strcmp(cap, "scalar") == 0)
+        tu_check(&g, kl_cpu_isa() == KL_ISA_SCALAR, "KL_ISA=scalar but kl_cpu_isa() = %s",
+                 kl_isa_name(kl_cpu_isa()));
+    for (size_t i = 0; i < kl_variant_count(); i++) {
+        const kl_variant *v = kl_variant_at(i);
+        if (v->isa <= kl_cpu_isa()) continue;
+        tu_check(&g, !kl_variant_available(v), "%s/%s (%s) available", kl_op_name(v->op), v->name,
+                 kl_isa_name(v->isa));
+        float buf[64], canary[64];
+        for (int j = 0; j < 64; j++) buf[j] = canary[j] = (float)j;
+        float *y = buf + 32; /* 4 x 4 problems, outputs at buf + 32 */
+        kl_status s = v->op == KL_OP_MATMUL
+            ? kl_matmul_variant(v->name, 4, 4, 4, 1, buf, 4, buf + 16, 4, 1, y, 4)
+            : v->op == KL_OP_RELU ? kl_relu_variant(v->name, 16, buf, y)
+            : kl_layernorm_variant(v->name, 4, 4, buf, buf + 16, buf + 20, 1e-5f, y, NULL, NULL);
+        tu_check(&g, s == KL_EUNSUPPORTED && memcmp(buf, canary, sizeof buf) == 0,
+                 "%s/%s (%s) on %s: status=%s, want %s; buffers %s", kl_op_name(v->op), v->name,
+                 kl_isa_name(v->isa), kl_isa_name(kl_cpu_isa()), kl_status_str(s),
+                 kl_status_str(KL_EUNSUPPORTED), memcmp(buf, canary, sizeof buf) ? "MODIFIED" : "untouched");
+    }
+    for (int o = 0; o < 3; o++) {
+        const kl_variant *b = kl_best_variant(ops[o]);
+        tu_check(&g, b && b->isa <= kl_cpu_isa(), "%s: best variant %s needs %s", kl_op_name(ops[o]),
+                 b ? b->name : "NULL", b ? kl_isa_name(b->isa) : "-");
+    }
+    tu_check(&g, matmul_ok(37, 29, 41), "kl_matmul 37x29x41 wrong");
+    tu_check(&g, relu_ok(1001), "kl_relu n=1001 wrong");
+    tu_check(&g, layernorm_ok(5, 777, 3), "kl_layernorm 5x777 wrong");
+    tu_end(&g);
+}
+
+int main(void) {
+    group_status();
+    group_registry();
+    group_threads();
+    group_dispatch();
+    group_concurrent();
+    return tu_exit_code();
+}
