@@ -37,6 +37,15 @@ void add_context() {
     AddCustomContext("kl_buildtype", KL_BUILDTYPE);
     AddCustomContext("kl_build_flags", KL_BUILD_FLAGS);
     AddCustomContext("kl_size_set", klb::size_set() == klb::SizeSet::quick ? "quick" : "default");
+    // The registry, so the report knows each variant's rung and ISA.
+    for (std::size_t i = 0; i < kl_variant_count(); i++) {
+        const kl_variant *v = kl_variant_at(i);
+        AddCustomContext(std::string("kl_variant/") + kl_op_name(v->op) + "/" + v->name,
+                         std::string("rung=") + v->rung + ";isa=" + kl_isa_name(v->isa) +
+                             ";threaded=" + (v->threaded ? "1" : "0") +
+                             ";available=" + (kl_variant_available(v) ? "1" : "0") +
+                             ";source=" + v->source);
+    }
     FILE *f = std::fopen("/proc/cpuinfo", "r");
     char line[512];
     while (f && std::fgets(line, sizeof line, f)) {

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Validate kernellab report.json files against reports/schema/report.v<N>.schema.json.
+
+Exit 0 when every file is valid; 1 with one line per problem otherwise; 2 on bad usage.
+Uses python3-jsonschema (Debian package); see reports/README.md for the schema.
+"""
+import argparse
+import json
+import pathlib
+import sys
+
+SCHEMA_DIR = pathlib.Path(__file__).resolve().parent.parent / "reports" / "schema"
+
+
+def schema_for(version):
+    path = SCHEMA_DIR / f"report.v{version}.schema.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def problems(report):
+    """Every way `report` (parsed JSON) breaks its schema, as 'path: message' strings."""
+    import jsonschema  # imported here so --help works without it
+
+    if not isinstance(report, dict):
+        return ["top level: must be a JSON object"]
+    version = report.get("schema_version")
+    schema = schema_for(version) if isinstance(version, int) else None
+    if schema is None:
+        return [f"schema_version: {version!r} has no schema in {SCHEMA_DIR}"]
+    validator = jsonschema.Draft7Validator(schema)
+    out = []
+    for err in sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in err.absolute_path) or "top level"
+        out.append(f"{where}: {err.message}")
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("reports", nargs="+", metavar="REPORT.json", help="report file(s) to check")
+    args = ap.parse_args(argv)
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:
+        print("validate_report.py: needs python3-jsonschema (scripts/deps.sh --install)", file=sys.stderr)
+        return 2
+    bad = 0
+    for name in args.reports:
+        try:
+            report = json.loads(pathlib.Path(name).read_text())
+        except OSError as e:
+            print(f"{name}: cannot read: {e.strerror}", file=sys.stderr)
+            bad += 1
+            continue
+        except json.JSONDecodeError as e:
+            print(f"{name}: not JSON: {e}", file=sys.stderr)
+            bad += 1
+            continue
+        found = problems(report)
+        for p in found:
+            print(f"{name}: invalid: {p}", file=sys.stderr)
+        if found:
+            bad += 1
+        else:
+            print(f"{name}: valid (schema version {report['schema_version']})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
