@@ -21,6 +21,14 @@ static const kl_variant variants[] = {
     MATMUL(   "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_matmul_blocked,  NULL,   kl_matmul_blocked_blocking),
 
     RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_relu_naive,      NULL,   NULL),
+    RELU(     "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_relu_blocked,    NULL,   kl_relu_blocked_blocking),
+#ifdef KL_HAVE_SIMD
+    RELU(     "avx2",       "simd",     KL_ISA_AVX2,    0,   "avx2.c",     kl_relu_avx2,       NULL,   NULL),
+    RELU(     "avx512",     "simd",     KL_ISA_AVX512,  0,   "avx512.c",   kl_relu_avx512,     NULL,   NULL),
+#endif
+#ifdef KL_HAVE_OPENMP
+    RELU(     "openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_relu_openmp,     NULL,   NULL),
+#endif
 
     LAYERNORM("naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_layernorm_naive, NULL,   NULL),
 };

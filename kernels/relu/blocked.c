@@ -1,0 +1,50 @@
+/* Rung 2: strip-mined. y[n] = max(x[n], 0), walked in strips of kl_relu_strip() floats.
+ * ReLU reads each x once and writes each y once: there is no reuse for a strip to keep in
+ * cache, so this rung is here to show that blocking buys nothing without reuse (the lesson
+ * measures it). The strip is half of L1d, so a strip of x and y together fit in L1d.
+ * NaN rule as in naive.c: !(v <= 0) keeps NaN. y may be x. */
+#include "variants.h"
+
+#include <stdlib.h>
+
+ptrdiff_t kl_relu_strip(void) {
+    /* floats: half of L1d (x strip + y strip = L1d); at least 64 floats */
+    ptrdiff_t s = (ptrdiff_t)(kl_cpu_cache_bytes(1) / 2 / sizeof(float));
+    return s < 64 ? 64 : s;
+}
+
+size_t kl_relu_blocked_blocking(ptrdiff_t *sizes, size_t cap) {
+    if (cap >= 1) sizes[0] = kl_relu_strip();
+    return 1;
+}
+
+kl_status kl_relu_blocked(ptrdiff_t n, const float *x, float *y) {
+    ptrdiff_t strip = kl_relu_strip();
+    /* BEGIN SOLUTION */
+    for (ptrdiff_t s = 0; s < n; s += strip) {
+        ptrdiff_t end = n - s < strip ? n : s + strip;
+        for (ptrdiff_t i = s; i < end; i++) {
+            float v = x[i];
+            y[i] = !(v <= 0.0f) ? v : 0.0f;
+        }
+    }
+    return KL_OK;
+    /* END SOLUTION */
+}
+
+/* Shared with the SIMD and OpenMP rungs: out-of-place calls of at least this many floats
+ * write y with non-temporal stores. Default: x and y together no longer fit in half of L3
+ * (then y would only evict x and be evicted itself before anyone reads it). Measured, see
+ * modules/02_relu/README.md; env KL_RELU_NT_MIN overrides it. */
+ptrdiff_t kl_relu_stream_min(void) {
+    static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
+    if (cached < 0) {
+        const char *e = getenv("KL_RELU_NT_MIN");
+        char *end = NULL;
+        long long v = e ? strtoll(e, &end, 10) : -1;
+        cached = (e && end != e && v >= 0)
+                     ? (ptrdiff_t)v
+                     : (ptrdiff_t)(kl_cpu_cache_bytes(3) / 2 / (2 * sizeof(float)));
+    }
+    return cached;
+}

@@ -1,0 +1,65 @@
+/* Rung 4: every core. x[n] is cut into one contiguous span per thread (a multiple of 16
+ * floats, so no two threads share a cache line of y), and each span runs the best SIMD
+ * span kernel this CPU has (AVX-512, AVX2, else scalar), chosen at run time.
+ *
+ * Below kl_relu_omp_min() floats it runs on the calling thread: waking a team costs a few
+ * microseconds, more than a small array takes. The default was measured (see
+ * modules/02_relu/README.md, "OpenMP threshold"); env KL_RELU_OMP_MIN overrides it. */
+#include "variants.h"
+
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Provisional until the sweep in modules/02_relu/README.md is run. */
+#define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 16)
+
+ptrdiff_t kl_relu_omp_min(void) {
+    static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
+    if (cached < 0) {
+        const char *e = getenv("KL_RELU_OMP_MIN");
+        char *end = NULL;
+        long long v = e ? strtoll(e, &end, 10) : -1;
+        cached = (e && end != e && v >= 0) ? (ptrdiff_t)v : KL_RELU_OMP_MIN_DEFAULT;
+    }
+    return cached;
+}
+
+typedef kl_status (*span_fn)(ptrdiff_t n, const float *x, float *y, int stream);
+
+static kl_status span_scalar(ptrdiff_t n, const float *x, float *y, int stream) {
+    (void)stream;
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = !(x[i] <= 0.0f) ? x[i] : 0.0f;
+    return KL_OK;
+}
+
+static span_fn best_span(void) {
+#ifdef KL_HAVE_SIMD
+    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_relu_span_avx512;
+    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_relu_span_avx2;
+#endif
+    return span_scalar;
+}
+
+kl_status kl_relu_openmp(ptrdiff_t n, const float *x, float *y) {
+    span_fn span = best_span();
+    int stream = x != y && n >= kl_relu_stream_min();
+    int threads = kl_threads();
+    /* BEGIN SOLUTION */
+    if (threads <= 1 || n < kl_relu_omp_min()) return span(n, x, y, stream);
+    int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(max : worst)
+    {
+        ptrdiff_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+        ptrdiff_t per = ((n + nt - 1) / nt + 15) & ~(ptrdiff_t)15;
+        ptrdiff_t lo = id * per, hi = lo + per < n ? lo + per : n;
+        if (lo < hi) worst = (int)span(hi - lo, x + lo, y + lo, stream);
+    }
+#else
+    worst = (int)span(n, x, y, stream);
+#endif
+    return (kl_status)worst;
+    /* END SOLUTION */
+}
