@@ -29,8 +29,25 @@ static const kl_variant variants[] = {
 #ifdef KL_HAVE_OPENMP
     RELU(     "openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_relu_openmp,     NULL,   NULL),
 #endif
+    RELU(     "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_relu_blocked,    NULL,   kl_relu_blocked_blocking),
+#ifdef KL_HAVE_SIMD
+    RELU(     "avx2",       "simd",     KL_ISA_AVX2,    0,   "avx2.c",     kl_relu_avx2,       NULL,   NULL),
+    RELU(     "avx512",     "simd",     KL_ISA_AVX512,  0,   "avx512.c",   kl_relu_avx512,     NULL,   NULL),
+#endif
+#ifdef KL_HAVE_OPENMP
+    RELU(     "openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_relu_openmp,     NULL,   NULL),
+#endif
 
     LAYERNORM("naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_layernorm_naive, NULL,   NULL),
+    LAYERNORM("welford",    "welford",  KL_ISA_SCALAR,  0,   "welford.c",  kl_layernorm_welford, NULL, NULL),
+    LAYERNORM("blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_layernorm_blocked, NULL, kl_layernorm_blocked_blocking),
+#ifdef KL_HAVE_SIMD
+    LAYERNORM("avx2",       "simd",     KL_ISA_AVX2,    0,   "avx2.c",     kl_layernorm_avx2,  NULL,   kl_layernorm_blocked_blocking),
+    LAYERNORM("avx512",     "simd",     KL_ISA_AVX512,  0,   "avx512.c",   kl_layernorm_avx512, NULL,  kl_layernorm_blocked_blocking),
+#endif
+#ifdef KL_HAVE_OPENMP
+    LAYERNORM("openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_layernorm_openmp, NULL,  kl_layernorm_blocked_blocking),
+#endif
 };
 
 size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }

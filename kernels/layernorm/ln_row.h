@@ -1,0 +1,57 @@
+/* Internal to kernels/layernorm/: the per-row kernels every rung shares, and the pieces of
+ * arithmetic they have in common. One row is x[cols] -> y[cols], mean, rstd.
+ *
+ * Statistics, in every fast rung: the row is cut into chunks of kl_ln_chunk() floats
+ * (a quarter of L1d). Each chunk is read twice while it sits in L1: once for its mean
+ * (summing x - x[first], so float lanes hold small numbers even for rows of 1e4 + noise),
+ * once for its squared deviations around that mean (never E[x^2] - E[x]^2). Float lane
+ * sums are folded into double every 256 floats, and chunks are merged in double with
+ * Chan's pairwise update. Then one more pass writes y. */
+#ifndef KL_LN_ROW_H
+#define KL_LN_ROW_H
+
+#include "variants.h"
+
+#include <math.h>
+
+typedef kl_status (*kl_ln_row_fn)(ptrdiff_t cols, const float *x, const float *g, const float *b,
+                             float eps, float *y, float *mean, float *rstd, ptrdiff_t chunk,
+                             int stream);
+
+/* Row kernels, by ISA; KL_OK (a student stub returns KL_EUNSUPPORTED). mean and rstd are
+ * never NULL here. stream: write y with non-temporal stores (only if y != x). */
+kl_status kl_ln_row_scalar(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
+                      float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
+kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
+                    float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
+kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
+                      float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
+/* The careful fallback, as naive.c does it, all in double: used for rows whose fast
+ * statistics are not finite (a NaN/Inf in the row, or float overflow) or whose variance is
+ * so small that float squares lose bits to underflow. Matches the oracle's NaN/Inf rule. */
+void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
+                     float *y, float *mean, float *rstd);
+
+ptrdiff_t kl_ln_chunk(void);      /* floats per statistics chunk: L1d / 4 */
+ptrdiff_t kl_ln_stream_min(void); /* rows*cols from which out-of-place y is streamed */
+
+/* Running (count, mean, M2) of the chunks seen so far; Chan et al.'s pairwise merge. */
+typedef struct { double n, mean, m2; } kl_ln_acc;
+
+static inline void kl_ln_merge(kl_ln_acc *a, double n, double mean, double m2) {
+    double tot = a->n + n, delta = mean - a->mean;
+    a->mean += delta * (n / tot);
+    a->m2 += m2 + delta * delta * (a->n * n / tot);
+    a->n = tot;
+}
+
+/* mean and rstd as floats; 0 when the row must take kl_ln_row_exact instead. */
+static inline int kl_ln_finish(const kl_ln_acc *a, float eps, float *m, float *r) {
+    double var = a->m2 / a->n;
+    if (!isfinite(a->mean) || !isfinite(var) || var < 1e-28) return 0;
+    *m = (float)a->mean;
+    *r = (float)(1.0 / sqrt(var + eps));
+    return 1;
+}
+
+#endif

@@ -1,0 +1,75 @@
+/* Rung 5: rows shared out among threads (static schedule: rows cost the same), each row run
+ * by the best row kernel this CPU has (AVX-512, AVX2, else the scalar blocked row), chosen at
+ * run time. Rows are independent, so there is no reduction across threads; a row is never
+ * split. Below kl_layernorm_omp_min() floats in all, or with one row, it runs on the calling
+ * thread (waking a team costs microseconds); env KL_LAYERNORM_OMP_MIN overrides. */
+#include "ln_row.h"
+
+#include <stdlib.h>
+#include <xmmintrin.h> /* _mm_sfence: SSE, in every x86-64 */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Half of the ReLU threshold (see modules/02_relu/README.md): LayerNorm does about three
+ * times the work per byte, so a team pays off on smaller arrays. */
+#define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
+
+ptrdiff_t kl_layernorm_omp_min(void) {
+    static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
+    if (cached < 0) {
+        const char *e = getenv("KL_LAYERNORM_OMP_MIN");
+        char *end = NULL;
+        long long v = e ? strtoll(e, &end, 10) : -1;
+        cached = (e && end != e && v >= 0) ? (ptrdiff_t)v : KL_LAYERNORM_OMP_MIN_DEFAULT;
+    }
+    return cached;
+}
+
+static kl_ln_row_fn best_row(void) {
+#ifdef KL_HAVE_SIMD
+    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_row_avx512;
+    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_row_avx2;
+#endif
+    return kl_ln_row_scalar;
+}
+
+/* rows [r0, r1); returns the first non-OK status */
+static kl_status rows_range(kl_ln_row_fn row, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
+                            const float *x, const float *gamma, const float *beta, float eps,
+                            float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream) {
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        float m, s; /* mean/rstd may be NULL: write through locals */
+        kl_status st = row(cols, x + r * cols, gamma, beta, eps, y + r * cols, &m, &s, chunk, stream);
+        if (st != KL_OK) return st;
+        if (mean) mean[r] = m;
+        if (rstd) rstd[r] = s;
+    }
+    if (stream) _mm_sfence();
+    return KL_OK;
+}
+
+kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                              const float *beta, float eps, float *y, float *mean, float *rstd) {
+    kl_ln_row_fn row = best_row();
+    ptrdiff_t chunk = kl_ln_chunk();
+    int stream = x != y && rows * cols >= kl_ln_stream_min();
+    int threads = kl_threads();
+    /* BEGIN SOLUTION */
+    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min())
+        return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
+    int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(max : worst)
+    {
+        /* contiguous blocks of rows: each thread streams its own part of x and y */
+        ptrdiff_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+        ptrdiff_t r0 = rows * id / nt, r1 = rows * (id + 1) / nt;
+        worst = (int)rows_range(row, r0, r1, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
+    }
+#else
+    worst = (int)rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
+#endif
+    return (kl_status)worst;
+    /* END SOLUTION */
+}
