@@ -2,9 +2,11 @@
 //   ceiling/fma/isa:<scalar|avx2|avx512>/threads:t   GFLOPS: 12 independent multiply-add chains
 //     per thread (covers FMA latency 4 x 2 pipes with room); each ISA's code is compiled for
 //     that ISA only via target attributes, and only run when kl_cpu_isa() has it.
-//   ceiling/copy/level:<L1|L2|L3|DRAM>/bytes:ws/threads:t   GBps: memcpy read + write bytes,
-//     source + destination = ws. L1/L2 are per core, so each thread gets its own ws; L3 and
-//     DRAM are shared, so ws is split over the threads.
+//   ceiling/<copy|memcpy>/level:<L1|L2|L3|DRAM>/bytes:ws/threads:t   GBps: read + write bytes,
+//     source + destination = ws. `copy` is a plain vector loop at the best ISA (load, store:
+//     what a streaming kernel can do), `memcpy` is glibc's (rep movsb / non-temporal stores);
+//     the report takes the faster as the level's ceiling. L1/L2 are per core, so each thread
+//     gets its own ws; L3 and DRAM are shared, so ws is split over the threads.
 #include <immintrin.h>
 
 #include <cstring>
@@ -83,13 +85,51 @@ void bm_fma(benchmark::State &st, FmaIsa f, int t) {
     st.counters["GFLOPS"] = rate(1e-9 * 2.0 * kChains * f.lanes * iters * t);
 }
 
+// Vector copy loops, 4 registers per step; n is a multiple of 64 floats (ws is a power of 2).
+void copy_sse(float *d, const float *s, std::size_t n) {
+    for (std::size_t i = 0; i < n; i += 16) {
+        __m128 a = _mm_loadu_ps(s + i), b = _mm_loadu_ps(s + i + 4), c = _mm_loadu_ps(s + i + 8),
+               e = _mm_loadu_ps(s + i + 12);
+        _mm_storeu_ps(d + i, a), _mm_storeu_ps(d + i + 4, b), _mm_storeu_ps(d + i + 8, c),
+            _mm_storeu_ps(d + i + 12, e);
+    }
+}
+
+__attribute__((target("avx2"))) void copy_avx2(float *d, const float *s, std::size_t n) {
+    for (std::size_t i = 0; i < n; i += 32) {
+        __m256 a = _mm256_loadu_ps(s + i), b = _mm256_loadu_ps(s + i + 8),
+               c = _mm256_loadu_ps(s + i + 16), e = _mm256_loadu_ps(s + i + 24);
+        _mm256_storeu_ps(d + i, a), _mm256_storeu_ps(d + i + 8, b),
+            _mm256_storeu_ps(d + i + 16, c), _mm256_storeu_ps(d + i + 24, e);
+    }
+}
+
+__attribute__((target("avx512f"))) void copy_avx512(float *d, const float *s, std::size_t n) {
+    for (std::size_t i = 0; i < n; i += 64) {
+        __m512 a = _mm512_loadu_ps(s + i), b = _mm512_loadu_ps(s + i + 16),
+               c = _mm512_loadu_ps(s + i + 32), e = _mm512_loadu_ps(s + i + 48);
+        _mm512_storeu_ps(d + i, a), _mm512_storeu_ps(d + i + 16, b),
+            _mm512_storeu_ps(d + i + 32, c), _mm512_storeu_ps(d + i + 48, e);
+    }
+}
+
+void copy_memcpy(float *d, const float *s, std::size_t n) { std::memcpy(d, s, n * sizeof(float)); }
+
+using CopyFn = void (*)(float *, const float *, std::size_t);
+
+CopyFn best_vector_copy() {
+    kl_isa isa = kl_cpu_isa();
+    return isa >= KL_ISA_AVX512 ? copy_avx512 : isa >= KL_ISA_AVX2 ? copy_avx2 : copy_sse;
+}
+
 struct CopyFixture : Fixture {
     std::vector<FloatBuf> a, b;  // per thread: copy a -> b, then b -> a
 };
 
-void bm_copy(benchmark::State &st, std::size_t ws, bool per_core, int t, const std::string &key) {
+void bm_copy(benchmark::State &st, CopyFn copy, std::size_t ws, bool per_core, int t,
+             const std::string &key) {
     const std::size_t thread_ws = per_core ? ws : ws / t;  // src + dst bytes per thread
-    const std::size_t half = thread_ws / 2 / sizeof(float) * sizeof(float);
+    const std::size_t half = thread_ws / 2 / 256 * 256;      // whole 64-float steps
     const long reps = std::max<long>(1, (long)((64u << 20) / (t * thread_ws)));
     auto &f = fixture<CopyFixture>(key, [&] {
         auto *f = new CopyFixture;
@@ -105,8 +145,8 @@ void bm_copy(benchmark::State &st, std::size_t ws, bool per_core, int t, const s
         run_threads(t, [&](int tid) {
             float *a = f.a[tid].get(), *b = f.b[tid].get();
             for (long r = 0; r < reps; r++) {
-                if (r & 1) std::memcpy(a, b, half);
-                else std::memcpy(b, a, half);
+                if (r & 1) copy(a, b, half / sizeof(float));
+                else copy(b, a, half / sizeof(float));
                 benchmark::ClobberMemory();
             }
         });
@@ -130,14 +170,15 @@ void register_ceilings() {
     const std::pair<const char *, std::size_t> levels[] = {
         {"L1", cache_bytes(1) / 2}, {"L2", cache_bytes(2) / 2}, {"L3", cache_bytes(3) / 2}, {"DRAM", dram}};
     for (auto [level, ws] : levels)
-        for (int t : thread_counts(true)) {
-            bool per_core = level[1] == '1' || level[1] == '2';
-            std::string name = bench_name("ceiling", "copy",
-                                          {{"level", level}, {"bytes", std::to_string(ws)}}, t);
-            benchmark::RegisterBenchmark(name.c_str(), bm_copy, ws, per_core, t, name)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
-        }
+        for (auto [method, fn] : {std::pair{"copy", best_vector_copy()}, std::pair{"memcpy", copy_memcpy}})
+            for (int t : thread_counts(true)) {
+                bool per_core = level[1] == '1' || level[1] == '2';
+                std::string name = bench_name("ceiling", method,
+                                              {{"level", level}, {"bytes", std::to_string(ws)}}, t);
+                benchmark::RegisterBenchmark(name.c_str(), bm_copy, fn, ws, per_core, t, name)
+                    ->Unit(benchmark::kMicrosecond)
+                    ->UseRealTime();
+            }
 }
 
 }  // namespace klb

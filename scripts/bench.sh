@@ -89,7 +89,7 @@ echo "==> report"
 $py scripts/report.py "$tmp/bench.json" "${memory[@]}" --json "$tmp/report.json" --md "$tmp/report.md"
 
 [ -e "$final" ] && die "$final appeared while running: not overwriting it"
-chmod 755 "$tmp"
+chmod -R a+rX "$tmp"  # mktemp/mkstemp make them private; a report is for reading
 mv -T "$tmp" "$final"
 trap - EXIT
 
