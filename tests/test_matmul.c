@@ -86,6 +86,11 @@ static void group_shapes(const kl_variant *v, int t) {
         for (size_t b = 0; b < 7; b++)
             for (size_t c = 0; c < 7; c++)
                 run_case(&g, v, shape(small[a], small[b], small[c], idx++), PLAIN, t);
+    static const ptrdiff_t pow2[] = {1, 8, 15, 16, 17, 33, 64, 65}; /* every mix, not just cubes */
+    for (size_t a = 0; a < 8; a++)
+        for (size_t b = 0; b < 8; b++)
+            for (size_t c = 0; c < 8; c++)
+                run_case(&g, v, shape(pow2[a], pow2[b], pow2[c], idx++), PLAIN, t);
     ptrdiff_t edge[64];
     size_t ne = tu_edge_sizes(edge, 64, 257);
     for (size_t i = 0; i < ne; i++)
@@ -99,7 +104,8 @@ static void group_shapes(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
-/* One dimension at b-1, b, b+1, 2b+1 for each tile edge b; the other two stay small. */
+/* One dimension at b-1, b, b+1, 2b+1 for each tile edge b, the other two small (so NC ~ 4000
+ * stays cheap); then m x n over every pair of those values for the small edges (MR, NR). */
 static void group_blocks(const kl_variant *v, int t) {
     tu_group g;
     tu_begin(&g, v, "blocks", t);
@@ -107,10 +113,14 @@ static void group_blocks(const kl_variant *v, int t) {
     size_t ns = tu_block_sizes(v, sizes, 128), idx = 0;
     for (size_t i = 0; i < ns; i++)
         for (int d = 0; d < 3; d++) {
-            ptrdiff_t dim[3] = {7, 5, 9};
+            ptrdiff_t dim[3] = {13, 17, 9};
             dim[d] = sizes[i];
             run_case(&g, v, shape(dim[0], dim[1], dim[2], idx++), PLAIN, t);
         }
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < ns; j++)
+            if (sizes[i] <= 129 && sizes[j] <= 129)
+                run_case(&g, v, shape(sizes[i], sizes[j], 17, idx++), PLAIN, t);
     tu_end(&g);
 }
 

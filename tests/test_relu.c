@@ -10,9 +10,10 @@
 
 enum fill { PLAIN, SPECIAL };
 
-/* Random values with signed zeros and subnormals mixed in; SPECIAL adds NaN, +-Inf, extremes. */
+/* Random values with signed zeros and subnormals mixed in. SPECIAL puts NaN, +-Inf and
+ * extremes in the first and last 12 slots (head and tail paths) and in a quarter of the rest. */
 static void fill_x(float *x, ptrdiff_t n, enum fill fill) {
-    static const float special[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX,
+    static const float special[] = {NAN, -INFINITY, INFINITY, -NAN, 0.0f, -0.0f, FLT_MAX,
                                     -FLT_MAX, FLT_MIN, -FLT_MIN, 1e-40f, -1e-40f};
     for (ptrdiff_t i = 0; i < n; i++) {
         uint64_t r = tu_rand_u64() % 16;
@@ -20,6 +21,8 @@ static void fill_x(float *x, ptrdiff_t n, enum fill fill) {
         if (r == 0) x[i] = (tu_rand_u64() & 1) ? 0.0f : -0.0f;
         if (r == 1) x[i] = tu_uniform(-1e-39f, 1e-39f); /* subnormal */
         if (fill == SPECIAL && r >= 12) x[i] = special[tu_rand_u64() % 12];
+        if (fill == SPECIAL && i < 12) x[i] = special[i];
+        if (fill == SPECIAL && i >= 12 && n - i <= 12) x[i] = special[n - 1 - i];
     }
 }
 
@@ -27,7 +30,8 @@ static void fill_x(float *x, ptrdiff_t n, enum fill fill) {
 static void run_case(tu_group *g, const kl_variant *v, ptrdiff_t n, ptrdiff_t ox, ptrdiff_t oy,
                      int in_place, enum fill fill, int threads) {
     tu_mat X, Y;
-    tu_mat_alloc(&X, 1, n, n > 0 ? n : 1, ox);
+    /* x's canary is negative: an in-place overrun would turn it into 0 */
+    tu_mat_alloc_canary(&X, 1, n, n > 0 ? n : 1, ox, 0xfe5a5a5au);
     tu_mat_alloc(&Y, 1, n, n > 0 ? n : 1, oy);
     fill_x(X.p, n, fill);
     float *sx = tu_mat_snapshot(&X);

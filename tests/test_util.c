@@ -6,26 +6,30 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A quiet NaN with a payload no kernel would produce by arithmetic. */
-const uint32_t tu_canary_bits = 0x7fa5c3e1u;
+/* Quiet NaNs with payloads no kernel would produce by arithmetic; rotated per allocation. */
+static uint32_t canary_count;
 
 static long total_failures;
 
 /* ---- buffers ---- */
 
-int tu_mat_alloc(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off) {
+void tu_mat_alloc(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off) {
+    tu_mat_alloc_canary(m, rows, cols, ld, off, 0x7fa5c301u + ((canary_count++ % 127u) << 1));
+}
+
+void tu_mat_alloc_canary(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off,
+                         uint32_t canary) {
     size_t span = rows > 0 && cols > 0 ? (size_t)((rows - 1) * ld + cols) : 0;
     size_t n = TU_GUARD + (size_t)off + span + TU_GUARD;
     n = (n + 15) & ~(size_t)15; /* aligned_alloc wants a multiple of the alignment */
-    *m = (tu_mat){.rows = rows, .cols = cols, .ld = ld, .off = off, .nfloats = n};
+    *m = (tu_mat){.rows = rows, .cols = cols, .ld = ld, .off = off, .nfloats = n, .canary = canary};
     m->block = aligned_alloc(64, n * sizeof(float));
     if (!m->block) {
         fprintf(stderr, "test: out of memory (%zu floats)\n", n);
         exit(2);
     }
-    for (size_t i = 0; i < n; i++) memcpy(&m->block[i], &tu_canary_bits, sizeof(float));
+    for (size_t i = 0; i < n; i++) memcpy(&m->block[i], &canary, sizeof(float));
     m->p = m->block + TU_GUARD + off;
-    return 1;
 }
 
 void tu_mat_free(tu_mat *m) {
@@ -39,7 +43,7 @@ ptrdiff_t tu_mat_canary_broken(const tu_mat *m) {
         ptrdiff_t e = (ptrdiff_t)i - first; /* element offset, if inside the matrix */
         if (e >= 0 && m->rows > 0 && m->cols > 0 && e / m->ld < m->rows && e % m->ld < m->cols)
             continue;
-        if (memcmp(&m->block[i], &tu_canary_bits, sizeof(float)) != 0) return (ptrdiff_t)i;
+        if (memcmp(&m->block[i], &m->canary, sizeof(float)) != 0) return (ptrdiff_t)i;
     }
     return -1;
 }

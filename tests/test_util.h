@@ -21,13 +21,18 @@ typedef struct tu_mat {
     float *p;           /* first element */
     ptrdiff_t rows, cols, ld, off;
     size_t nfloats;     /* floats in block */
+    uint32_t canary;    /* bit pattern of every non-element float */
 } tu_mat;
 
 #define TU_GUARD 16     /* floats (64 bytes) of canary before and after */
-extern const uint32_t tu_canary_bits;
 
-/* Allocates and fills everything with the canary; returns 0 on allocation failure (fatal). */
-int tu_mat_alloc(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off);
+/* Allocates and fills everything with the canary (exits on allocation failure). Each
+ * allocation gets a different NaN payload, so an overrun that copies one buffer's canary
+ * into another (relu passes NaN through bit for bit) still shows. */
+void tu_mat_alloc(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off);
+/* The same with a chosen canary, e.g. a negative number that an in-place relu would change. */
+void tu_mat_alloc_canary(tu_mat *m, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, ptrdiff_t off,
+                         uint32_t canary);
 void tu_mat_free(tu_mat *m);
 /* Flat index (into block) of the first canary float that changed, or -1 if all intact. */
 ptrdiff_t tu_mat_canary_broken(const tu_mat *m);
