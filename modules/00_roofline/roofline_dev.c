@@ -1,0 +1,546 @@
+/* Lesson 00: this machine's ceilings and its roofline. Percent cells: see modules/README.md. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread, clock_gettime, aligned_alloc */
+#endif
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lesson.h"
+
+// %% [markdown]
+// # Module 00: Roofline
+//
+// **Learning objectives:**
+// - Measure this machine's two ceilings yourself: how many floating-point operations per
+//   second its cores can do (the FMA peak, per instruction set and thread count), and how
+//   many bytes per second it can move at each level of the memory hierarchy (L1, L2, L3, DRAM).
+// - Build the roofline from those numbers and compute its ridge point.
+// - Place a kernel on it from its arithmetic intensity, and predict whether it is limited by
+//   compute or by memory before you write a single optimisation.
+// - Understand why every later lesson reports "% of peak" and "% of the copy roof", never
+//   raw speed alone.
+
+// %% [markdown]
+// ## Part 1: Foundations
+//
+// A kernel does `F` floating-point operations and moves `Q` bytes between memory and the core.
+// Its **arithmetic intensity** is `I = F / Q` (flop per byte). A machine has a compute ceiling
+// `P` (GFLOP/s) and a bandwidth ceiling `B` (GB/s) for the level of memory the data lives in.
+// The kernel can go no faster than either allows:
+//
+//     attainable(I) = min(P, I * B)          GFLOP/s
+//
+// Plotted on log-log axes this is a slanted line (memory-bound) meeting a flat one
+// (compute-bound) at the **ridge point** `I* = P / B`. A kernel left of the ridge is
+// memory-bound: only moving fewer bytes helps. Right of it, only better use of the FMA units does.
+//
+// Both ceilings must be *measured*, not read from a spec sheet: the clock, the cache sizes,
+// the VM and the other programs on the machine all move them.
+//
+// - **FMA peak.** One fused multiply-add `c = c*a + b` is 2 flop. A core issues a few per
+//   cycle, each taking ~4 cycles of latency, so reaching the peak needs many *independent*
+//   chains in flight (latency x pipes). A scalar instruction works on 1 float, AVX2 on 8,
+//   AVX-512 on 16: the ISA multiplies the peak.
+// - **Copy bandwidth.** Copying `S` bytes reads `S` and writes `S`: we count `2 S` bytes. The
+//   working set (source + destination) decides which level serves it: half of L1 stays in
+//   L1, half of L2 in L2, and so on; several times L3 must come from DRAM.
+
+// %% [markdown]
+// ## Part 2: The compute ceiling
+//
+// Each kernel below runs `KL_CHAINS` independent multiply-add chains for `iters` steps and
+// returns the flops it did. The scalar one is given; it uses an empty `asm` statement to keep
+// each chain in its own register, so the compiler cannot turn it into vector code behind our
+// back. Each ISA's function is compiled for that ISA only (`__attribute__((target(...)))`),
+// and only called when `kl_cpu_isa()` says the CPU has it: one binary runs everywhere.
+//
+// Write `fma_avx2`: 8 floats per register, `_mm256_fmadd_ps`, `KL_CHAINS` accumulators.
+
+// %% [code] {"grade_id": "fma_kernels", "points": 0, "solution": true}
+#define KL_CHAINS 12 /* >= FMA latency (4) x FMA pipes (2), with room */
+
+static double fma_scalar(long iters, float *sink) {
+    /* Twelve named accumulators (not an array: an array may live on the stack). */
+    float c0 = 0, c1 = .01f, c2 = .02f, c3 = .03f, c4 = .04f, c5 = .05f, c6 = .06f, c7 = .07f,
+          c8 = .08f, c9 = .09f, c10 = .1f, c11 = .11f;
+    const float m = 0.9999f, a = 1e-4f; /* converges to a / (1 - m) = 1: no overflow */
+    for (long i = 0; i < iters; i++) {
+        c0 = c0 * m + a, c1 = c1 * m + a, c2 = c2 * m + a, c3 = c3 * m + a;
+        c4 = c4 * m + a, c5 = c5 * m + a, c6 = c6 * m + a, c7 = c7 * m + a;
+        c8 = c8 * m + a, c9 = c9 * m + a, c10 = c10 * m + a, c11 = c11 * m + a;
+        __asm__ volatile("" : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5),
+                         "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));
+    }
+    *sink = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    return 2.0 * KL_CHAINS * (double)iters;
+}
+
+__attribute__((target("avx2,fma"))) static double fma_avx2(long iters, float *sink) {
+    /* BEGIN SOLUTION */
+    const __m256 m = _mm256_set1_ps(0.9999f), a = _mm256_set1_ps(1e-4f);
+    __m256 c[KL_CHAINS];
+    for (int j = 0; j < KL_CHAINS; j++) c[j] = _mm256_set1_ps(0.01f * (float)j);
+    for (long i = 0; i < iters; i++)
+        for (int j = 0; j < KL_CHAINS; j++) c[j] = _mm256_fmadd_ps(c[j], m, a);
+    __m256 s = c[0];
+    for (int j = 1; j < KL_CHAINS; j++) s = _mm256_add_ps(s, c[j]);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    *sink = lanes[0] + lanes[7];
+    return 2.0 * 8 * KL_CHAINS * (double)iters;
+    /* END SOLUTION */
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))) static double
+fma_avx512(long iters, float *sink) {
+    const __m512 m = _mm512_set1_ps(0.9999f), a = _mm512_set1_ps(1e-4f);
+    __m512 c[KL_CHAINS];
+    for (int j = 0; j < KL_CHAINS; j++) c[j] = _mm512_set1_ps(0.01f * (float)j);
+    for (long i = 0; i < iters; i++)
+        for (int j = 0; j < KL_CHAINS; j++) c[j] = _mm512_fmadd_ps(c[j], m, a);
+    __m512 s = c[0];
+    for (int j = 1; j < KL_CHAINS; j++) s = _mm512_add_ps(s, c[j]);
+    *sink = _mm512_reduce_add_ps(s);
+    return 2.0 * 16 * KL_CHAINS * (double)iters;
+}
+
+// %% [markdown]
+// ### Measuring the peak, and testing it
+//
+// The measurement runs the kernel on `t` threads at once (one per core), takes the best of
+// several trials (a shared machine only ever makes us *slower*, so the fastest trial is the
+// least disturbed), and divides the flops by the wall time.
+
+// %% [code] {"grade_id": "test_fma_peaks", "points": 3, "locked": true}
+typedef double (*fma_fn)(long, float *);
+typedef struct { fma_fn fn; long iters; double flops; float sink; } fma_job;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void *fma_thread(void *p) {
+    fma_job *j = p;
+    j->flops = j->fn(j->iters, &j->sink);
+    return NULL;
+}
+
+/* GFLOP/s of fn on `threads` threads: best of `trials`. */
+static double fma_gflops(fma_fn fn, int threads) {
+    enum { MAX_T = 8, TRIALS = 7 };
+    const long iters = 1L << 20; /* a few ms per trial */
+    fma_job jobs[MAX_T];
+    pthread_t tid[MAX_T];
+    double best = 0;
+    if (threads > MAX_T) threads = MAX_T;
+    for (int trial = 0; trial < TRIALS; trial++) {
+        double t0 = now_seconds(), flops = 0;
+        for (int i = 0; i < threads; i++) jobs[i] = (fma_job){fn, iters, 0, 0};
+        for (int i = 1; i < threads; i++) pthread_create(&tid[i], NULL, fma_thread, &jobs[i]);
+        fma_thread(&jobs[0]);
+        for (int i = 1; i < threads; i++) pthread_join(tid[i], NULL);
+        double dt = now_seconds() - t0;
+        for (int i = 0; i < threads; i++) flops += jobs[i].flops;
+        if (dt > 0 && flops / dt * 1e-9 > best) best = flops / dt * 1e-9;
+    }
+    return best;
+}
+
+/* The machine's ceilings, measured once and shared by every test. */
+typedef struct {
+    int threads[2];               /* the thread counts measured: 1 and (if >= 2 cores) 2 */
+    int nthreads;
+    double fma[KL_ISA_COUNT][2];  /* GFLOP/s; 0 where the CPU lacks the ISA */
+    size_t ws[4];                 /* copy working sets: L1, L2, L3, DRAM */
+    double bw[4];                 /* GB/s, 1 thread */
+    int measured_fma, measured_bw;
+} ceilings;
+static ceilings g_ceil;
+static const char *const kLevel[4] = {"L1", "L2", "L3", "DRAM"};
+
+static void measure_fma(void) {
+    if (g_ceil.measured_fma) return;
+    static const fma_fn fns[KL_ISA_COUNT] = {fma_scalar, fma_avx2, fma_avx512};
+    g_ceil.threads[0] = 1, g_ceil.nthreads = 1;
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) g_ceil.threads[g_ceil.nthreads++] = 2;
+    printf("    FMA peak, GFLOP/s (best of 7)\n    %-8s", "isa");
+    for (int t = 0; t < g_ceil.nthreads; t++) printf(" %9d thr", g_ceil.threads[t]);
+    printf("\n");
+    for (int isa = 0; isa < KL_ISA_COUNT; isa++) {
+        if ((kl_isa)isa > kl_cpu_isa()) continue;
+        printf("    %-8s", kl_isa_name((kl_isa)isa));
+        for (int t = 0; t < g_ceil.nthreads; t++) {
+            g_ceil.fma[isa][t] = fma_gflops(fns[isa], g_ceil.threads[t]);
+            printf(" %13.1f", g_ceil.fma[isa][t]);
+        }
+        printf("\n");
+    }
+    g_ceil.measured_fma = 1;
+}
+
+static int finite_positive(double x) { return isfinite(x) && x > 0; }
+
+static int test_fma_peaks(void) {
+    measure_fma();
+    for (int isa = 0; isa <= (int)kl_cpu_isa(); isa++)
+        for (int t = 0; t < g_ceil.nthreads; t++)
+            if (!finite_positive(g_ceil.fma[isa][t]))
+                return KL_FAIL("FMA peak %s, %d thread(s) = %g GFLOP/s: not positive and finite%s",
+                               kl_isa_name((kl_isa)isa), g_ceil.threads[t], g_ceil.fma[isa][t],
+                               g_ceil.fma[isa][t] == 0 ? " (not implemented yet?)" : "");
+    if (kl_cpu_isa() < KL_ISA_AVX2) {
+        printf("    SKIP the AVX2 > scalar check: this CPU has no AVX2+FMA\n");
+        return 0;
+    }
+    double s = g_ceil.fma[KL_ISA_SCALAR][0], v = g_ceil.fma[KL_ISA_AVX2][0];
+    if (!(v > s))
+        return KL_FAIL("AVX2 peak %.1f GFLOP/s is not above the scalar peak %.1f: 8 lanes per "
+                       "instruction should win by several times", v, s);
+    printf("    AVX2 / scalar = %.1fx (8 lanes, and FMA counts 2 flop per instruction)\n", v / s);
+    return 0;
+}
+
+// %% [markdown]
+// ## Part 3: The bandwidth ceilings
+//
+// `copy_gbps` copies half of a working set into the other half with `memcpy`, `passes`
+// times, and reports `2 * bytes * passes / seconds` (read + write), best of several trials.
+// `memcpy` is what the benchmark harness uses for its copy roof too, so the lesson and the
+// report agree. The first copy is not timed: it brings the pages in (a page fault costs
+// far more than a cache miss).
+//
+// Write the timing loop of `copy_gbps`.
+
+// %% [code] {"grade_id": "copy_bandwidth", "points": 0, "solution": true}
+static double copy_gbps(size_t ws_bytes) {
+    /* BEGIN SOLUTION */
+    size_t half = ws_bytes / 2 / 64 * 64;
+    size_t passes = ((size_t)256 << 20) / half; /* ~256 MiB copied per trial */
+    if (passes < 2) passes = 2;
+    char *src = aligned_alloc(64, half), *dst = aligned_alloc(64, half);
+    double best = 0;
+    if (src && dst) {
+        memset(src, 1, half);
+        memcpy(dst, src, half);
+        for (int trial = 0; trial < 5; trial++) {
+            double t0 = now_seconds();
+            for (size_t p = 0; p < passes; p++) {
+                memcpy(dst, src, half);
+                __asm__ volatile("" : : "r"(dst) : "memory"); /* each copy must happen */
+            }
+            double dt = now_seconds() - t0;
+            double gbps = 2.0 * (double)half * (double)passes / dt * 1e-9;
+            if (dt > 0 && gbps > best) best = gbps;
+        }
+    }
+    free(src), free(dst);
+    return best;
+    /* END SOLUTION */
+}
+
+// %% [markdown]
+// ### Testing the bandwidth ceilings
+//
+// The cache sizes come from sysfs (what the kernel reports for cpu0), else from
+// `kl_cpu_cache_bytes`. Working sets: half of L1, half of L2, half of L3 and
+// `max(4 x L3, 64 MiB)` for DRAM. Each deeper level should be no faster than the one above
+// it. We allow a **10 % tolerance** per step: two neighbouring levels can be close (L1 and
+// L2 on some cores), and on a shared machine one measurement can lose a few percent.
+
+// %% [code] {"grade_id": "test_bandwidth_ordered", "points": 3, "locked": true}
+static size_t cache_bytes(int level) {
+    for (int i = 0; i < 16; i++) {
+        char path[128], type[32] = "";
+        int lv = 0;
+        unsigned long long v = 0;
+        char unit = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        int ok = fscanf(f, "%d", &lv) == 1;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if ((f = fopen(path, "r"))) ok &= fscanf(f, "%31s", type) == 1, fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if ((f = fopen(path, "r"))) ok &= fscanf(f, "%llu%c", &v, &unit) >= 1, fclose(f);
+        if (!ok || lv != level || strcmp(type, "Instruction") == 0 || v == 0) continue;
+        return (size_t)(unit == 'K' ? v << 10 : unit == 'M' ? v << 20 : unit == 'G' ? v << 30 : v);
+    }
+    return kl_cpu_cache_bytes(level);
+}
+
+static void measure_bw(void) {
+    if (g_ceil.measured_bw) return;
+    size_t l3 = cache_bytes(3), dram = 4 * l3 > ((size_t)64 << 20) ? 4 * l3 : (size_t)64 << 20;
+    size_t ws[4] = {cache_bytes(1) / 2, cache_bytes(2) / 2, l3 / 2, dram};
+    printf("    copy bandwidth, 1 thread, GB/s (read + write, best of 5)\n");
+    for (int l = 0; l < 4; l++) {
+        g_ceil.ws[l] = ws[l];
+        g_ceil.bw[l] = copy_gbps(ws[l]);
+        printf("    %-5s working set %9zu KiB  %8.1f GB/s\n", kLevel[l], ws[l] >> 10, g_ceil.bw[l]);
+    }
+    g_ceil.measured_bw = 1;
+}
+
+#define KL_BW_TOLERANCE 0.10 /* a deeper level may measure up to 10 % above the one above it */
+
+static int test_bandwidth_ordered(void) {
+    measure_bw();
+    for (int l = 0; l < 4; l++)
+        if (!finite_positive(g_ceil.bw[l]))
+            return KL_FAIL("%s bandwidth = %g GB/s: not positive and finite%s", kLevel[l],
+                           g_ceil.bw[l], g_ceil.bw[l] == 0 ? " (not implemented yet?)" : "");
+    for (int l = 0; l + 1 < 4; l++)
+        if (g_ceil.bw[l] < (1.0 - KL_BW_TOLERANCE) * g_ceil.bw[l + 1])
+            return KL_FAIL("%s (%.1f GB/s) is more than %.0f%% slower than %s (%.1f GB/s): "
+                           "deeper memory cannot be faster (is the working set right?)",
+                           kLevel[l], g_ceil.bw[l], 100 * KL_BW_TOLERANCE, kLevel[l + 1],
+                           g_ceil.bw[l + 1]);
+    printf("    L1 / DRAM = %.1fx: the same copy, only the distance to the data differs\n",
+           g_ceil.bw[0] / g_ceil.bw[3]);
+    return 0;
+}
+
+// %% [markdown]
+// ## Part 4: The roofline and its ridge point
+//
+// Write the two functions every later lesson uses to judge a kernel: the ridge point
+// `P / B` and the attainable performance `min(P, I * B)`.
+
+// %% [code] {"grade_id": "roofline_model", "points": 0, "solution": true}
+static double roofline_ridge(double peak_gflops, double bw_gbps) {
+    /* BEGIN SOLUTION */
+    return peak_gflops / bw_gbps;
+    /* END SOLUTION */
+}
+
+static double roofline_attainable(double intensity, double peak_gflops, double bw_gbps) {
+    /* BEGIN SOLUTION */
+    double memory_bound = intensity * bw_gbps;
+    return memory_bound < peak_gflops ? memory_bound : peak_gflops;
+    /* END SOLUTION */
+}
+
+// %% [markdown]
+// ### Testing the roofline
+//
+// The ridge point is checked against the measured numbers at every memory level, and the
+// roof against its definition: below the ridge it is `I * B`, above it `P`, and the two
+// pieces meet at the ridge.
+
+// %% [code] {"grade_id": "test_ridge_point", "points": 2, "locked": true}
+static int close_to(double a, double b) { return fabs(a - b) <= 1e-9 * fabs(b); }
+
+static int test_ridge_point(void) {
+    measure_fma();
+    measure_bw();
+    kl_isa top = kl_cpu_isa();
+    double peak = g_ceil.fma[top][0];
+    printf("    ridge points for %s, 1 thread (peak %.1f GFLOP/s):\n", kl_isa_name(top), peak);
+    for (int l = 0; l < 4; l++) {
+        double bw = g_ceil.bw[l], ridge = roofline_ridge(peak, bw);
+        if (!finite_positive(peak) || !finite_positive(bw))
+            return KL_FAIL("ceilings missing (peak %g, %s bandwidth %g): fix the tests above first",
+                           peak, kLevel[l], bw);
+        if (!close_to(ridge, peak / bw))
+            return KL_FAIL("%s: ridge %g flop/B, expected peak / bandwidth = %g", kLevel[l],
+                           ridge, peak / bw);
+        double below = roofline_attainable(ridge / 4, peak, bw);
+        double above = roofline_attainable(ridge * 4, peak, bw);
+        double at = roofline_attainable(ridge, peak, bw);
+        if (!close_to(below, ridge / 4 * bw) || !close_to(above, peak) || !close_to(at, peak))
+            return KL_FAIL("%s: attainable(I*/4, I*, 4 I*) = (%g, %g, %g), expected (%g, %g, %g)",
+                           kLevel[l], below, at, above, ridge / 4 * bw, peak, peak);
+        printf("    %-5s %7.1f GB/s  ridge %7.2f flop/B\n", kLevel[l], bw, ridge);
+    }
+    return 0;
+}
+
+// %% [markdown]
+// ## Part 5: Placing kernels on the roofline
+//
+// The intensity that matters first is the *compulsory* one: each input read once, each
+// output written once, nothing re-read. For float32:
+//
+// - matmul `n x n x n`: `2 n^3` flop over `3 n^2` floats (A, B read, C written): `I = n / 6`.
+//   It grows with `n`, so a big matmul can be compute-bound, *if* the kernel reuses data
+//   from cache the way the compulsory count assumes (the naive triple loop does not).
+// - ReLU over `n` floats: `n` max operations over `8 n` bytes: `I = 1/8`, whatever `n`.
+//
+// Write both intensity functions. The test then places each kernel on this machine's
+// roofline and measures where it really lands (printed only: a shared machine's timings
+// are never graded).
+
+// %% [code] {"grade_id": "kernel_intensity", "points": 0, "solution": true}
+static double matmul_intensity(double n) {
+    /* BEGIN SOLUTION */
+    return 2.0 * n * n * n / (4.0 * 3.0 * n * n);
+    /* END SOLUTION */
+}
+
+static double relu_intensity(void) {
+    /* BEGIN SOLUTION */
+    return 1.0 / 8.0;
+    /* END SOLUTION */
+}
+
+// %% [markdown]
+// ### Testing the placement
+
+// %% [code] {"grade_id": "test_place_kernels", "points": 2, "locked": true}
+static int test_place_kernels(void) {
+    measure_fma();
+    measure_bw();
+    if (!close_to(matmul_intensity(192), 32.0) || !close_to(matmul_intensity(6), 1.0))
+        return KL_FAIL("matmul_intensity(192) = %g, (6) = %g; expected 32 and 1 flop/B",
+                       matmul_intensity(192), matmul_intensity(6));
+    if (!close_to(relu_intensity(), 0.125))
+        return KL_FAIL("relu_intensity() = %g; expected 1/8 flop/B", relu_intensity());
+    kl_isa top = kl_cpu_isa();
+    double peak = g_ceil.fma[top][0], dram = g_ceil.bw[3];
+    double ridge = roofline_ridge(peak, dram);
+    if (!(relu_intensity() < ridge))
+        return KL_FAIL("ReLU (I = 1/8) should sit left of the DRAM ridge (%g flop/B)", ridge);
+    if (!(matmul_intensity(1024) > ridge))
+        return KL_FAIL("a 1024 matmul (I = %g) should sit right of the DRAM ridge (%g flop/B)",
+                       matmul_intensity(1024), ridge);
+
+    /* Build -> Measure -> Understand: where do the naive rungs really land? */
+    const ptrdiff_t n = 256, rn = (ptrdiff_t)1 << 23;
+    double t_mm = kl_lesson_median_seconds("matmul", "naive", n, n, n, 3);
+    double t_relu = kl_lesson_median_seconds("relu", "naive", rn, 0, 0, 3);
+    double mm_gflops = 2.0 * n * n * n / t_mm * 1e-9, relu_gbps = 8.0 * (double)rn / t_relu * 1e-9;
+    /* 3 n^2 floats = 768 KiB: more than L2, inside L3; the naive loop is scalar code. */
+    double mm_roof = roofline_attainable(matmul_intensity(n), g_ceil.fma[KL_ISA_SCALAR][0], g_ceil.bw[2]);
+    double relu_roof = roofline_attainable(relu_intensity(), peak, dram);
+    printf("    matmul naive n=%td: I = %.1f flop/B, %.2f GFLOP/s = %.0f%% of its roof %.1f "
+           "(scalar peak; L3 data)\n", n, matmul_intensity(n), mm_gflops,
+           100 * mm_gflops / mm_roof, mm_roof);
+    printf("    relu naive n=2^23 (64 MiB): I = 0.125 flop/B, %.1f GB/s = %.0f%% of the DRAM "
+           "roof; %.2f of %.1f attainable GFLOP/s\n", relu_gbps, 100 * relu_gbps / dram,
+           relu_gbps * relu_intensity(), relu_roof);
+    return 0;
+}
+
+// %% [markdown]
+// ### Two threads
+//
+// Every later lesson has an OpenMP rung, judged against the two-thread ceilings. Compute
+// scales with cores; on a shared machine it may not, and the test only asks that the
+// two-thread peak was measured. Compare the columns in the table printed above.
+
+// %% [code] {"grade_id": "test_fma_threads", "points": 1, "locked": true}
+static int test_fma_threads(void) {
+    measure_fma();
+    if (g_ceil.nthreads < 2) {
+        printf("    SKIP: one core online, no two-thread ceiling\n");
+        return 0;
+    }
+    kl_isa top = kl_cpu_isa();
+    double one = g_ceil.fma[top][0], two = g_ceil.fma[top][1];
+    if (!finite_positive(two))
+        return KL_FAIL("two-thread %s peak = %g GFLOP/s", kl_isa_name(top), two);
+    printf("    %s: 2 threads / 1 thread = %.2fx (2.0 on two idle cores)\n", kl_isa_name(top),
+           two / one);
+    return 0;
+}
+
+// %% [markdown]
+// ## Memory profiling
+//
+// A roofline counts bytes *moved*; Massif counts bytes *held* on the heap. They answer
+// different questions, and a kernel must pass both: a ReLU over `n` floats moves `8 n` bytes
+// and should hold exactly `8 n` (x and y) with no hidden temporary. The cell runs one ReLU
+// call of this very binary under `valgrind --tool=massif` and checks the peak against
+// `8 n` plus 64 KiB for the C runtime. (The copy benchmark above holds a whole working set,
+// up to `max(4 x L3, 64 MiB)`: measuring DRAM needs memory.)
+
+// %% [code] {"grade_id": "test_memory_relu", "points": 1, "locked": true}
+static int test_memory_relu(void) {
+    const ptrdiff_t n = (ptrdiff_t)1 << 16;
+    const long long expect = 8LL * n, allowance = 64 << 10;
+    long long peak = kl_lesson_massif_peak("relu", "naive", n, 0, 0);
+    if (peak < 0) {
+        printf("    SKIP: Valgrind is not installed, or this is a sanitizer build\n");
+        return 0;
+    }
+    printf("    relu naive n=%td: Massif peak %lld bytes, x + y = %lld bytes\n", n, peak, expect);
+    if (peak < expect || peak > expect + allowance)
+        return KL_FAIL("peak %lld bytes, expected %lld .. %lld", peak, expect, expect + allowance);
+    return 0;
+}
+
+// %% [markdown]
+// ## Complexity
+//
+// - The FMA measurement is `O(iters x chains x threads)` work on `O(chains)` registers: no
+//   memory traffic at all, which is exactly why it shows the compute ceiling.
+// - A copy of `S` bytes is `O(S)` time and needs `2 S` bytes of memory; its *speed* depends
+//   only on where those bytes live, not on any flop count.
+// - Intensity is what separates the kernels of this course: matmul's `n/6` grows with the
+//   problem (`O(n^3)` work on `O(n^2)` data), ReLU's and LayerNorm's stay constant (`O(n)`
+//   work on `O(n)` data). No amount of SIMD makes a constant-intensity kernel compute-bound.
+
+// %% [markdown]
+// ## Production context
+//
+// - BLIS and OpenBLAS choose their block sizes (MC, KC, NC) from exactly these cache sizes,
+//   and their micro-kernels are written to reach the FMA peak measured here; lesson 01 does
+//   the same. oneDNN and cuDNN publish rooflines for their kernels; NVIDIA Nsight Compute
+//   and Intel Advisor draw one for every kernel they profile.
+// - PyTorch fuses elementwise ops (ReLU, bias, LayerNorm) into their neighbours (torch.compile,
+//   custom CUDA kernels) precisely because their intensity is constant: fusing removes the
+//   memory round trip, which is the only thing that made them slow.
+// - `scripts/bench.sh` measures these ceilings again in every benchmark run, and the report
+//   gives each kernel as a fraction of the roof it is under, so a number is never judged alone.
+
+// %% [code] {"grade_id": "run_all_tests", "points": 0, "locked": true}
+int main(int argc, char **argv) {
+    static const kl_lesson_test tests[] = {
+        {"test_fma_peaks", 3, test_fma_peaks},
+        {"test_bandwidth_ordered", 3, test_bandwidth_ordered},
+        {"test_ridge_point", 2, test_ridge_point},
+        {"test_place_kernels", 2, test_place_kernels},
+        {"test_fma_threads", 1, test_fma_threads},
+        {"test_memory_relu", 1, test_memory_relu},
+    };
+    return kl_lesson_main(argc, argv, "00_roofline", tests, sizeof tests / sizeof tests[0]);
+}
+
+// %% [markdown]
+// ## ML systems thinking
+//
+// 1. Your measured AVX2 peak is some multiple of the scalar one. Is it 8x, 16x, or neither?
+//    Account for the lanes, for FMA counting 2 flop, and for how many scalar operations per
+//    cycle the core can issue.
+// 2. A LayerNorm over rows of 768 floats reads x, writes y, and does ~8 flop per element.
+//    Where does it sit on your roofline for L2-sized and DRAM-sized inputs? What would you
+//    optimise first, and what would be wasted effort?
+// 3. The naive matmul's compulsory intensity at n = 256 is ~43 flop/B, far right of the
+//    ridge, yet it reaches a few percent of peak. Which assumption of the compulsory count
+//    does the triple loop break? (Count the bytes it really reads for one row of C.)
+// 4. Two threads gave you some speedup on compute and some on bandwidth. On a 64-core server
+//    which one stops scaling first, and what does that mean for a memory-bound kernel's
+//    OpenMP rung?
+// 5. Why does the report divide each result by a ceiling measured *in the same run*, instead
+//    of using the vendor's datasheet numbers?
+
+// %% [markdown]
+// ## Summary
+//
+// - You measured the two ceilings that bound every kernel on this machine: the FMA peak per
+//   instruction set and thread count, and the copy bandwidth at L1, L2, L3 and DRAM.
+// - The roofline `min(P, I * B)` and its ridge `P / B` turn those numbers into a prediction:
+//   from a kernel's arithmetic intensity alone you know which ceiling it can hit.
+// - Matmul's intensity grows with `n` (compute-bound if the code reuses cache); ReLU's is
+//   1/8 flop/B forever (memory-bound: only fewer bytes, or fusion, help).
+// - Massif showed that bytes held and bytes moved are different budgets.
+// - Next: lesson 01 climbs the matmul ladder toward the FMA peak you measured here.
