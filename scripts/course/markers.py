@@ -144,15 +144,16 @@ def stub_lines(indent, rtype, params):
     return out
 
 
-def release_text(text, path):
-    """The student version of one source file: solutions stubbed, hidden tests removed."""
+def release_text(text, path, keep_hidden=False):
+    """The student version of one source file: solutions stubbed, hidden tests removed
+    (kept with keep_hidden: the version scripts/grade builds when the student lacks a file)."""
     lines = text.split("\n")
     edits = []
     for b, e in blocks(lines, SOLUTION, path):
         rtype, params = enclosing_function(lines, b, path)
         indent = re.match(r"\s*", lines[b]).group(0)
         edits.append((b, e, stub_lines(indent, rtype, params)))
-    for b, e in blocks(lines, HIDDEN, path):
+    for b, e in [] if keep_hidden else blocks(lines, HIDDEN, path):
         indent = re.match(r"\s*", lines[b]).group(0)
         edits.append((b, e, [indent + HIDDEN_ANCHOR]))
     edits.sort()
@@ -215,3 +216,12 @@ def public_lines(text, path):
     for b, e in blocks(lines, SOLUTION, path) + blocks(lines, HIDDEN, path):
         inside.update(range(b, e + 1))
     return {" ".join(ln.split()) for i, ln in enumerate(lines) if i not in inside}
+
+
+def hidden_grade_ids(text, path):
+    """grade_ids ("test_...") named inside the hidden-test blocks of one instructor file."""
+    lines = text.split("\n")
+    out = set()
+    for b, e in blocks(lines, HIDDEN, path):
+        out.update(re.findall(r'"(test_\w+)"', "\n".join(lines[b:e + 1])))
+    return out
