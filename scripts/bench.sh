@@ -71,6 +71,7 @@ bench=build/harness/kl_bench
 mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.tmp-$(basename "$final")-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM  # so the EXIT trap also cleans up after Ctrl-C
 
 args=(--benchmark_out="$tmp/bench.json" --benchmark_out_format=json)
 [ $quick = 1 ] && args+=(--kl_set=quick) || args+=(--kl_set=default)
