@@ -3,6 +3,7 @@
  * kernels/<op>/, one line in that folder's meson.build, and one row here.
  * kl_matmul() and friends run the LAST available row of their op: keep the fastest last. */
 #include "variants.h"
+#include "matmul/gemm.h" /* the packed matmul rungs */
 
 #include <string.h>
 
@@ -19,16 +20,16 @@ static const kl_variant variants[] = {
     MATMUL(   "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_matmul_naive,    NULL,   NULL),
     MATMUL(   "interchange", "interchange", KL_ISA_SCALAR, 0, "interchange.c", kl_matmul_interchange, NULL, NULL),
     MATMUL(   "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_matmul_blocked,  NULL,   kl_matmul_blocked_blocking),
+    MATMUL(   "packed",     "packed",   KL_ISA_SCALAR,  0,   "packed.c",   kl_matmul_packed,   kl_matmul_packed_scratch, kl_matmul_packed_blocking),
+#ifdef KL_HAVE_SIMD
+    MATMUL(   "avx2",       "simd",     KL_ISA_AVX2,    0,   "packed_avx2.c", kl_matmul_avx2,  kl_matmul_avx2_scratch,   kl_matmul_avx2_blocking),
+    MATMUL(   "avx512",     "simd",     KL_ISA_AVX512,  0,   "packed_avx512.c", kl_matmul_avx512, kl_matmul_avx512_scratch, kl_matmul_avx512_blocking),
+#ifdef KL_HAVE_OPENMP
+    MATMUL(   "openmp",     "openmp",   KL_ISA_AVX2,    1,   "openmp.c",   kl_matmul_openmp,   kl_matmul_openmp_scratch, kl_matmul_openmp_blocking),
+#endif
+#endif
 
     RELU(     "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_relu_naive,      NULL,   NULL),
-    RELU(     "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_relu_blocked,    NULL,   kl_relu_blocked_blocking),
-#ifdef KL_HAVE_SIMD
-    RELU(     "avx2",       "simd",     KL_ISA_AVX2,    0,   "avx2.c",     kl_relu_avx2,       NULL,   NULL),
-    RELU(     "avx512",     "simd",     KL_ISA_AVX512,  0,   "avx512.c",   kl_relu_avx512,     NULL,   NULL),
-#endif
-#ifdef KL_HAVE_OPENMP
-    RELU(     "openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_relu_openmp,     NULL,   NULL),
-#endif
     RELU(     "blocked",    "blocked",  KL_ISA_SCALAR,  0,   "blocked.c",  kl_relu_blocked,    NULL,   kl_relu_blocked_blocking),
 #ifdef KL_HAVE_SIMD
     RELU(     "avx2",       "simd",     KL_ISA_AVX2,    0,   "avx2.c",     kl_relu_avx2,       NULL,   NULL),

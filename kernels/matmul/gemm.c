@@ -1,0 +1,201 @@
+/* The five-loop Goto/BLIS driver and the packing routines (see gemm.h for the loop nest).
+ * Packing copies a block into the exact order the micro-kernel reads it, so the micro-kernel
+ * streams two contiguous, aligned arrays with no TLB or cache-set conflicts, whatever lda/ldb. */
+#include "gemm.h"
+
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static ptrdiff_t cdiv(ptrdiff_t a, ptrdiff_t b) { return (a + b - 1) / b; }
+static ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t b) { return cdiv(a, b) * b; }
+static size_t round64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+/* Ap[MCe/MR][KCe][MR] <- A[mc][kc] (lda): micro-panel r holds rows r*MR.., column-major within
+ * the panel (a[p*MR + i]); rows past mc are zero. Inlined with MR a constant, the i loop unrolls
+ * into MR loads from MR row streams and one contiguous run of stores: packing stays ~1% of the
+ * multiply (a generic strided loop was ~8% at n = 1024). */
+static inline __attribute__((always_inline)) void pack_a_mr(ptrdiff_t mr, ptrdiff_t mc,
+                                                            ptrdiff_t kc, const float *A,
+                                                            ptrdiff_t lda, float *Ap) {
+    for (ptrdiff_t r = 0; r < mc; r += mr, Ap += mr * kc) {
+        ptrdiff_t rows = mc - r < mr ? mc - r : mr;
+        const float *a = A + r * lda;
+        if (rows == mr) {
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = a[i * lda + p];
+        } else {
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? a[i * lda + p] : 0.0f;
+        }
+    }
+}
+
+void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, ptrdiff_t lda,
+                    float *Ap) {
+    switch (mr) { /* the micro-kernel shapes that exist; others take the generic loop */
+    case 4: pack_a_mr(4, mc, kc, A, lda, Ap); break;
+    case 6: pack_a_mr(6, mc, kc, A, lda, Ap); break;
+    case 12: pack_a_mr(12, mc, kc, A, lda, Ap); break;
+    default: pack_a_mr(mr, mc, kc, A, lda, Ap);
+    }
+}
+
+/* Bp[NCe/NR][KCe][NR] <- B[kc][nc] (ldb): sliver s holds columns s*NR.., row-major within the
+ * sliver (b[p*NR + j]); columns past nc are zero. Rows of B are contiguous, so this is a copy;
+ * with NR a constant each row is a few vector moves (memcpy per 64 bytes cost ~5%). */
+static inline __attribute__((always_inline)) void pack_b_nr(ptrdiff_t nr, ptrdiff_t kc,
+                                                            ptrdiff_t nc, const float *B,
+                                                            ptrdiff_t ldb, float *Bp) {
+    /* Row by row: each row of B is read once, front to back (a stream the prefetcher follows),
+     * and scattered into the slivers. Sliver by sliver would read B down a column, one new
+     * page per row. */
+    ptrdiff_t full = nc / nr * nr, cols = nc - full;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const float *b = B + p * ldb;
+        float *dst = Bp + p * nr;
+        for (ptrdiff_t s = 0; s < full; s += nr, dst += nr * kc)
+            for (ptrdiff_t j = 0; j < nr; j++) dst[j] = b[s + j];
+        if (cols)
+            for (ptrdiff_t j = 0; j < nr; j++) dst[j] = j < cols ? b[full + j] : 0.0f;
+    }
+}
+
+void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, ptrdiff_t ldb,
+                    float *Bp) {
+    switch (nr) {
+    case 8: pack_b_nr(8, kc, nc, B, ldb, Bp); break;
+    case 16: pack_b_nr(16, kc, nc, B, ldb, Bp); break;
+    case 32: pack_b_nr(32, kc, nc, B, ldb, Bp); break;
+    default: pack_b_nr(nr, kc, nc, B, ldb, Bp);
+    }
+}
+
+/* The blocks one call uses. Each cache block is evened out over the problem, e.g. m = 257 with
+ * MC = 252 runs two blocks of 132 rather than 252 + 5, and with T threads the number of MC
+ * blocks is a multiple of T so the threads finish together. */
+typedef struct plan {
+    ptrdiff_t mc, kc, nc; /* effective blocks */
+    int threads;          /* threads that get work (each packs its own A block) */
+} plan;
+
+static plan make_plan(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      int threads) {
+    kl_mm_blocking b = kl_mm_blocking_for(uk->mr, uk->nr);
+    plan p;
+    p.kc = cdiv(k, cdiv(k, b.kc));
+    p.nc = round_up(cdiv(n, cdiv(n, b.nc)), uk->nr);
+    ptrdiff_t panels = cdiv(m, uk->mr); /* the finest split of m */
+    int t = threads < 1 ? 1 : threads;
+    if (t > panels) t = (int)panels;
+    ptrdiff_t blocks = round_up(cdiv(m, b.mc), t);
+    p.mc = round_up(cdiv(m, blocks), uk->mr);
+    p.threads = t;
+    return p;
+}
+
+size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       int threads) {
+    if (m <= 0 || n <= 0 || k <= 0) return 0;
+    plan p = make_plan(uk, m, n, k, threads);
+    return (size_t)p.threads * round64((size_t)(p.mc * p.kc) * sizeof(float)) +
+           round64((size_t)(p.kc * p.nc) * sizeof(float));
+}
+
+/* The macro-kernel: one packed MCe x KCe block of A times one packed KCe x NCe panel of B,
+ * into C[mc][nc]. jr outside ir: the B sliver stays in L1 while A micro-panels stream past. */
+static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc,
+                               float alpha, const float *Ap, const float *Bp, float beta,
+                               float *C, ptrdiff_t ldc) {
+    const ptrdiff_t MR = uk->mr, NR = uk->nr;
+    int bad = 0;
+    for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+        ptrdiff_t nr = nc - jr < NR ? nc - jr : NR;
+        for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
+            ptrdiff_t mr = mc - ir < MR ? mc - ir : MR;
+            bad |= uk->ukr(kc, alpha, Ap + ir * kc, Bp + jr * kc, beta, C + ir * ldc + jr, ldc,
+                           mr, nr) != KL_OK;
+        }
+    }
+    return bad;
+}
+
+/* What one thread of the team runs. The B panel is packed by all threads together (each packs
+ * some slivers), then each thread packs and multiplies its own MC blocks of A.
+ *
+ * Why ic (the 3rd loop) and not jr (the 2nd): on this 2-core Zen 3 each core has a private L2
+ * and they share L3. Splitting ic gives each core its own A block in its own L2 and shares the
+ * B panel through L3, where it lives anyway; there is one barrier per KC x NC panel. Splitting jr
+ * needs both cores to read the same A block (so it sits in both L2s, half of each wasted) and a
+ * barrier per MC block. Measured (see the report): ic was as fast or faster at every size. */
+static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, int nth,
+                            ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
+                            ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
+                            ptrdiff_t ldc, float *Ap, float *Bp) {
+    /* Work is split by hand, not with "omp for": the single-threaded rungs run this too, maybe
+     * inside a caller's parallel region, where an orphaned "omp for" would bind to the
+     * caller's team. Barriers run only when nth > 1, i.e. inside our own region. */
+    const ptrdiff_t NR = uk->nr, MC = pl->mc, KC = pl->kc, NC = pl->nc;
+    const ptrdiff_t blocks = cdiv(m, MC);
+    const ptrdiff_t b0 = blocks * tid / nth, b1 = blocks * (tid + 1) / nth; /* my MC blocks */
+    int bad = 0;
+    for (ptrdiff_t jc = 0; jc < n; jc += NC) {
+        ptrdiff_t nc = n - jc < NC ? n - jc : NC;
+        for (ptrdiff_t pc = 0; pc < k; pc += KC) {
+            ptrdiff_t kc = k - pc < KC ? k - pc : KC;
+            float beta_p = pc == 0 ? beta : 1.0f; /* later KC blocks accumulate */
+            ptrdiff_t slivers = cdiv(nc, NR);
+            ptrdiff_t s0 = slivers * tid / nth, s1 = slivers * (tid + 1) / nth; /* my slivers */
+            if (s1 > s0) {
+                ptrdiff_t cols = (s1 * NR < nc ? s1 * NR : nc) - s0 * NR;
+                kl_gemm_pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp + s0 * NR * kc);
+            }
+#ifdef _OPENMP
+            if (nth > 1) {
+#pragma omp barrier
+            } /* Bp is complete */
+#endif
+            for (ptrdiff_t blk = b0; blk < b1; blk++) {
+                ptrdiff_t ic = blk * MC, mc = m - ic < MC ? m - ic : MC;
+                kl_gemm_pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
+                bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp, beta_p, C + ic * ldc + jc, ldc);
+            }
+#ifdef _OPENMP
+            if (nth > 1) {
+#pragma omp barrier
+            } /* nobody repacks Bp while another thread still reads it */
+#endif
+        }
+    }
+    return bad;
+}
+
+kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                  float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                  float beta, float *C, ptrdiff_t ldc) {
+    /* BEGIN SOLUTION */
+    plan pl = make_plan(uk, m, n, k, threads);
+    size_t a_bytes = round64((size_t)(pl.mc * pl.kc) * sizeof(float));
+    size_t b_bytes = round64((size_t)(pl.kc * pl.nc) * sizeof(float));
+    /* One 64-byte-aligned block: [threads][a_bytes] A blocks, then the B panel. */
+    float *buf = aligned_alloc(64, (size_t)pl.threads * a_bytes + b_bytes);
+    if (!buf) return KL_ENOMEM; /* nothing written yet */
+    float *Bp = (float *)((char *)buf + (size_t)pl.threads * a_bytes);
+    size_t a_floats = a_bytes / sizeof(float);
+    int bad = 0;
+#ifdef _OPENMP
+    if (pl.threads > 1) {
+#pragma omp parallel num_threads(pl.threads) reduction(| : bad)
+        {
+            int tid = omp_get_thread_num(), nth = omp_get_num_threads(); /* nth may be < asked */
+            bad |= gemm_team(uk, &pl, tid, nth, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                             buf + (size_t)tid * a_floats, Bp);
+        }
+    } else
+#endif
+        bad = gemm_team(uk, &pl, 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, buf, Bp);
+    free(buf);
+    return bad ? KL_EUNSUPPORTED : KL_OK;
+    /* END SOLUTION */
+}

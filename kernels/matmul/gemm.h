@@ -1,0 +1,80 @@
+/* The five-loop Goto/BLIS driver shared by every packed matmul rung (packed, avx2, avx512,
+ * openmp). A rung supplies only its MR x NR micro-kernel; the driver blocks, packs, threads.
+ *
+ *   for jc in n by NC:                 B panel  Bp[KC][NC]  (packed once, shared: L3)
+ *     for pc in k by KC:
+ *       pack B[pc:pc+KC, jc:jc+NC] -> Bp, as NC/NR slivers of [KC][NR]
+ *       for ic in m by MC:             A block  Ap[MC][KC]  (packed per thread: L2)
+ *         pack A[ic:ic+MC, pc:pc+KC] -> Ap, as MC/MR micro-panels of [KC][MR]
+ *         for jr in NC by NR:          B sliver [KC][NR]   (stays in L1)
+ *           for ir in MC by MR:        A micro-panel [KC][MR] (streams from L2)
+ *             micro-kernel: C[ir:+MR, jr:+NR] = alpha * Ap_ir . Bp_jr + beta' * C
+ *
+ * beta' is the caller's beta on the first KC block and 1 afterwards. Panels are zero-padded
+ * past m and n, so fringe tiles run the same micro-kernel, which writes back only the valid
+ * mr x nr corner. */
+#ifndef KL_MATMUL_GEMM_H
+#define KL_MATMUL_GEMM_H
+
+#include "blocking.h"
+#include "variants.h"
+
+/* c[mr][nr] (row stride ldc) = alpha * a.b + beta * c, for the valid mr <= MR, nr <= NR corner.
+ *   a: packed micro-panel, a[p*MR + i], p < k, i < MR (rows >= mr are zero)
+ *   b: packed sliver,      b[p*NR + j], p < k, j < NR (cols >= nr are zero)
+ * beta == 0: c is not read. k >= 1. a and b are 64-byte aligned. */
+/* Returns KL_OK (a student's stub returns KL_EUNSUPPORTED; the driver passes that on). */
+typedef kl_status (*kl_gemm_ukr)(ptrdiff_t k, float alpha, const float *a, const float *b,
+                                 float beta, float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr);
+
+typedef struct kl_gemm_kernel {
+    ptrdiff_t mr, nr;
+    kl_gemm_ukr ukr;
+} kl_gemm_kernel;
+
+/* Packing (shared helpers; any rung may use them).
+ *   pack_a: Ap[ceil(mc/mr)][kc][mr] <- A[mc][kc] (lda), rows past mc zero
+ *   pack_b: Bp[ceil(nc/nr)][kc][nr] <- B[kc][nc] (ldb), columns past nc zero */
+void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, ptrdiff_t lda,
+                    float *Ap);
+void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, ptrdiff_t ldb,
+                    float *Bp);
+
+/* Exact scratch bytes kl_gemm allocates for this call (one aligned block):
+ *   T * round64(MCe * KCe * 4) + round64(KCe * NCe * 4)
+ * where MCe, KCe, NCe are the blocks actually used (<= MC, KC, NC: the cache blocks, evened out
+ * so no block is a sliver, and trimmed to the problem) and T the threads that each pack their
+ * own A block. Upper bound: (T*MC*KC + KC*NC)*4 + (T+1)*64 bytes. */
+size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       int threads);
+
+/* C = alpha * A.B + beta * C with checked arguments (validate.c), alpha != 0, k >= 1.
+ * threads > 1 runs the OpenMP team (if built with OpenMP). Returns KL_ENOMEM with C untouched
+ * when the packing buffers cannot be allocated. */
+kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                  float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                  float beta, float *C, ptrdiff_t ldc);
+
+/* ---- the packed rungs (registry entry points, scratch and blocking functions) ---- */
+KL_DECLARE_MATMUL(kl_matmul_packed);
+KL_DECLARE_MATMUL(kl_matmul_avx2);
+KL_DECLARE_MATMUL(kl_matmul_avx512);
+KL_DECLARE_MATMUL(kl_matmul_openmp);
+size_t kl_matmul_packed_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_packed_blocking(ptrdiff_t *sizes, size_t cap);
+size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap);
+size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap);
+size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap);
+
+/* Shared by avx2.c / avx512.c and openmp.c: each SIMD rung's micro-kernel, and its no-packing
+ * path for small problems (where packing costs more than it saves). */
+extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernel;
+int kl_matmul_avx2_small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);   /* 1: use the direct path */
+int kl_matmul_avx512_small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+KL_DECLARE_MATMUL(kl_matmul_avx2_direct);
+KL_DECLARE_MATMUL(kl_matmul_avx512_direct);
+
+#endif
