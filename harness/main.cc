@@ -4,6 +4,7 @@
 // Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
 // --benchmark_report_aggregates_only=true (the report uses medians).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -37,6 +38,13 @@ void add_context() {
     AddCustomContext("kl_buildtype", KL_BUILDTYPE);
     AddCustomContext("kl_build_flags", KL_BUILD_FLAGS);
     AddCustomContext("kl_size_set", klb::size_set() == klb::SizeSet::quick ? "quick" : "default");
+    // Environment that changes threading or dispatch (libgomp's wait policy matters a lot on
+    // a loaded machine: spinning waiters can starve the thread doing the work).
+    for (const char *var : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
+                            "OMP_PLACES", "BLIS_NUM_THREADS", "KL_ISA"}) {
+        const char *v = std::getenv(var);
+        AddCustomContext(std::string("env/") + var, v ? v : "");
+    }
     // The registry, so the report knows each variant's rung and ISA.
     for (std::size_t i = 0; i < kl_variant_count(); i++) {
         const kl_variant *v = kl_variant_at(i);

@@ -76,6 +76,10 @@ trap 'exit 130' INT TERM  # so the EXIT trap also cleans up after Ctrl-C
 args=(--benchmark_out="$tmp/bench.json" --benchmark_out_format=json)
 [ $quick = 1 ] && args+=(--kl_set=quick) || args+=(--kl_set=default)
 [ -n "$filter" ] && args+=(--benchmark_filter="^ceiling/|$filter")
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }'; then
+  echo "bench.sh: WARNING: load average $load on $(nproc) cores: timings, multi-threaded ones above all, will be noisy" >&2
+fi
 echo "==> benchmark: $bench ${args[*]}"
 "$bench" "${args[@]}" || die "kl_bench failed (exit $?)"
 

@@ -174,6 +174,7 @@ def build_report(bench, memory):
         "run": {"date": ctx.get("date", ""), "host": ctx.get("host_name", ""),
                 "size_set": size_set if size_set in ("quick", "default") else "unknown",
                 "load_avg": [float(x) for x in ctx.get("load_avg", [])],
+                "environment": {k[4:]: v for k, v in ctx.items() if k.startswith("env/") and v},
                 "benchmark_library_build_type": ctx.get("library_build_type")},
         "machine": {
             "cpu_model": ctx.get("kl_cpu_model", "unknown"),
@@ -238,7 +239,8 @@ def markdown(report):
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",
             "- Caches: " + ", ".join(f"{k} {v['bytes'] // 1024} KiB ({v['source']})" for k, v in m["caches"].items()),
-            f"- Load average at start: {run['load_avg']}",
+            f"- Load average at start: {run['load_avg']} (multi-threaded figures need a quiet machine)",
+            f"- Environment: {', '.join(f'{k}={v}' for k, v in run['environment'].items()) or 'no OMP_*/BLIS_*/KL_ISA set'}",
             f"- Build: {b['c_compiler']}, `{b['buildtype']}`, {b['flags']}; git `{b['git_commit']}`, kernellab {b['kl_version']}",
             f"- BLIS {bl['version']}, sub-configuration `{bl['sub_configuration']}` "
             f"({'forced' if bl['forced'] else 'auto'}: {bl['how']})",
