@@ -137,6 +137,8 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
      * inside a caller's parallel region, where an orphaned "omp for" would bind to the
      * caller's team. Barriers run only when nth > 1, i.e. inside our own region. */
     const ptrdiff_t NR = uk->nr, MC = pl->mc, KC = pl->kc, NC = pl->nc;
+    const kl_gemm_pack_fn pack_a = uk->pack_a ? uk->pack_a : kl_gemm_pack_a;
+    const kl_gemm_pack_fn pack_b = uk->pack_b ? uk->pack_b : kl_gemm_pack_b;
     const ptrdiff_t blocks = cdiv(m, MC);
     const ptrdiff_t b0 = blocks * tid / nth, b1 = blocks * (tid + 1) / nth; /* my MC blocks */
     int bad = 0;
@@ -149,7 +151,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
             ptrdiff_t s0 = slivers * tid / nth, s1 = slivers * (tid + 1) / nth; /* my slivers */
             if (s1 > s0) {
                 ptrdiff_t cols = (s1 * NR < nc ? s1 * NR : nc) - s0 * NR;
-                kl_gemm_pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp + s0 * NR * kc);
+                pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp + s0 * NR * kc);
             }
 #ifdef _OPENMP
             if (nth > 1) {
@@ -158,7 +160,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
 #endif
             for (ptrdiff_t blk = b0; blk < b1; blk++) {
                 ptrdiff_t ic = blk * MC, mc = m - ic < MC ? m - ic : MC;
-                kl_gemm_pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
+                pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
                 bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp, beta_p, C + ic * ldc + jc, ldc);
             }
 #ifdef _OPENMP

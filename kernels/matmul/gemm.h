@@ -27,9 +27,14 @@
 typedef kl_status (*kl_gemm_ukr)(ptrdiff_t k, float alpha, const float *a, const float *b,
                                  float beta, float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr);
 
+/* Packing routines, same contract as kl_gemm_pack_a / kl_gemm_pack_b below. */
+typedef void (*kl_gemm_pack_fn)(ptrdiff_t mnr, ptrdiff_t d0, ptrdiff_t d1, const float *src,
+                                ptrdiff_t ld, float *dst);
+
 typedef struct kl_gemm_kernel {
     ptrdiff_t mr, nr;
     kl_gemm_ukr ukr;
+    kl_gemm_pack_fn pack_a, pack_b; /* NULL: the portable ones below */
 } kl_gemm_kernel;
 
 /* Packing (shared helpers; any rung may use them).

@@ -25,7 +25,7 @@ static kl_status ukr_4x8(ptrdiff_t k, float alpha, const float *a, const float *
     /* END SOLUTION */
 }
 
-static const kl_gemm_kernel kernel = {MR, NR, ukr_4x8};
+static const kl_gemm_kernel kernel = {MR, NR, ukr_4x8, NULL, NULL};
 
 kl_status kl_matmul_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                            ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,

@@ -58,7 +58,7 @@ static kl_status ukr_12x32(ptrdiff_t k, float alpha, const float *a, const float
     /* END SOLUTION */
 }
 
-const kl_gemm_kernel kl_gemm_avx512_kernel = {MR, NR, ukr_12x32};
+const kl_gemm_kernel kl_gemm_avx512_kernel = {MR, NR, ukr_12x32, NULL, NULL};
 
 /* ---- direct path: no packing ---- */
 
