@@ -164,6 +164,24 @@ static void group_nan(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* rows x cols past any threshold derived from L2 (non-temporal stores, thread splits). */
+static void group_large(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "large", t);
+    static const ptrdiff_t cols[] = {769, 4097};
+    static const ptrdiff_t offs[][4] = {{0, 0, 0, 0}, {1, 3, 2, 1}, {2, 1, 3, 0}};
+    for (int i = 0; i < 2; i++) {
+        for (int o = 0; o < 3; o++) {
+            ln_case c = {tu_large() / cols[i] + 1, cols[i], 1e-5f, o == 1 ? 0 : 3, 0, {0, 0, 0, 0}};
+            for (int d = 0; d < 4; d++) c.off[d] = offs[o][d];
+            run_case(&g, v, c, PLAIN, t);
+        }
+        ln_case c = {tu_large() / cols[i] + 1, cols[i], 1e-5f, 3, 1, {1, 1, 2, 3}};
+        run_case(&g, v, c, PLAIN, t);
+    }
+    tu_end(&g);
+}
+
 /* ---- bad input: one buffer: x (random), y (canary), gamma, beta, mean, rstd (canary) ---- */
 
 typedef struct bad_env {
@@ -257,6 +275,7 @@ int main(void) {
             group_shapes(v, threads[ti]);
             group_blocks(v, threads[ti]);
             group_offsets(v, threads[ti]);
+            group_large(v, threads[ti]);
             group_cancellation(v, threads[ti]);
             group_nan(v, threads[ti]);
         }

@@ -104,19 +104,25 @@ static void group_shapes(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
-/* One dimension at b-1, b, b+1, 2b+1 for each tile edge b, the other two small (so NC ~ 4000
- * stays cheap); then m x n over every pair of those values for the small edges (MR, NR). */
+/* One dimension at b-1, b, b+1, 2b+1 for each tile edge b while the other two stay small
+ * (so NC ~ 8000 stays cheap). Tiny problems may take a variant's direct (unpacked) path, so
+ * each is run again with the other two at o ~ sqrt(1e7 / b) (13..263): about 1e7 flops,
+ * enough to reach the packed path. Then m x n over every pair of the small edges (MR, NR). */
 static void group_blocks(const kl_variant *v, int t) {
     tu_group g;
     tu_begin(&g, v, "blocks", t);
     ptrdiff_t sizes[128];
     size_t ns = tu_block_sizes(v, sizes, 128), idx = 0;
-    for (size_t i = 0; i < ns; i++)
+    for (size_t i = 0; i < ns; i++) {
+        ptrdiff_t o = (ptrdiff_t)sqrt(1e7 / (double)sizes[i]) | 1;
+        o = o < 13 ? 13 : o > 263 ? 263 : o;
         for (int d = 0; d < 3; d++) {
-            ptrdiff_t dim[3] = {13, 17, 9};
-            dim[d] = sizes[i];
+            ptrdiff_t dim[3] = {13, 17, 9}, med[3] = {o, o + 2, o + 4};
+            dim[d] = med[d] = sizes[i];
             run_case(&g, v, shape(dim[0], dim[1], dim[2], idx++), PLAIN, t);
+            run_case(&g, v, shape(med[0], med[1], med[2], idx++), PLAIN, t);
         }
+    }
     for (size_t i = 0; i < ns; i++)
         for (size_t j = 0; j < ns; j++)
             if (sizes[i] <= 129 && sizes[j] <= 129)

@@ -83,6 +83,17 @@ static void group_offsets(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* Past the non-temporal-store threshold, where the y head is peeled to alignment. */
+static void group_large(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "large", t);
+    static const ptrdiff_t offs[][2] = {{0, 0}, {0, 1}, {1, 2}, {3, 3}, {2, 0}};
+    ptrdiff_t n = tu_large() + 3;
+    for (int i = 0; i < 5; i++) run_case(&g, v, n, offs[i][0], offs[i][1], 0, PLAIN, t);
+    run_case(&g, v, n, 1, 1, 1, PLAIN, t);
+    tu_end(&g);
+}
+
 /* ---- bad input: one buffer holds x (random) then y (canary); all of it must be untouched ---- */
 
 static void expect(tu_group *g, const char *name, tu_mat *buf, kl_status want, const char *what,
@@ -144,6 +155,7 @@ int main(void) {
             kl_set_num_threads(threads[ti]);
             group_shapes(v, threads[ti], PLAIN, "shapes");
             group_offsets(v, threads[ti]);
+            group_large(v, threads[ti]);
             group_shapes(v, threads[ti], SPECIAL, "nan_inf");
         }
         kl_set_num_threads(0);

@@ -123,6 +123,11 @@ int tu_nproc(void) {
     return n >= 1 ? (int)n : 1;
 }
 
+ptrdiff_t tu_large(void) {
+    ptrdiff_t n = 2 * (ptrdiff_t)kl_cpu_cache_bytes(2);
+    return n > (1 << 20) ? n : (1 << 20);
+}
+
 size_t tu_thread_counts(const kl_variant *v, int *list, size_t cap) {
     size_t n = 0;
     if (!v->threaded) {

@@ -58,6 +58,9 @@ size_t tu_block_sizes(const kl_variant *v, ptrdiff_t *list, size_t cap);
 /* Thread counts to run v with: 1..nproc and nproc + 1 if threaded, else just {0} (default). */
 size_t tu_thread_counts(const kl_variant *v, int *list, size_t cap);
 int tu_nproc(void);
+/* Elements in a "large" call: 2 x the L2 size in bytes, read as a float count (at least 2^20),
+ * past any size threshold a variant derives from L2 (e.g. non-temporal stores). */
+ptrdiff_t tu_large(void);
 
 /* ---- reporting ------------------------------------------------------------------------ */
 
