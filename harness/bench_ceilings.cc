@@ -9,6 +9,7 @@
 //     gets its own ws; L3 and DRAM are shared, so ws is split over the threads.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common.h"

@@ -12,6 +12,7 @@
 //   memcpy: a plain copy of x into y (8 rows cols bytes), the bandwidth roof.
 #include <blis.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 

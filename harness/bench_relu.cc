@@ -6,6 +6,7 @@
 //   memcpy:     a plain copy of the same bytes, the bandwidth roof.
 #include <blis.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common.h"
