@@ -1,0 +1,655 @@
+#!/usr/bin/python3
+"""Render a kernellab report as one self-contained HTML page: REPORT_DIR/report.html.
+
+Reads REPORT_DIR/report.json (reports/schema/report.v1.schema.json, written by
+scripts/report.py; it must validate) and writes, atomically (temp file + rename):
+  - machine, build and BLIS facts (version, sub-configuration and how it was chosen);
+  - the measured ceilings (FMA peak per ISA and thread count, copy bandwidth per level);
+  - matmul GFLOP/s vs n per rung, with BLIS and the FMA peaks as lines;
+  - ReLU and LayerNorm GB/s vs bytes per call, with the memcpy roof, the copy ceilings and BLIS;
+  - a roofline from the measured ceilings (1 thread) with every kernel placed at its
+    arithmetic intensity;
+  - the ladder: each rung's speedup over naive (log scale), BLIS alongside;
+  - the memory table from scripts/profile (flagged rows highlighted, never hidden);
+  - every result, in a collapsed table.
+Plots are PNG (matplotlib, Agg) embedded as base64 data URIs; CSS is inline; the page makes
+no network request. A small inline script checks that every plot decoded and is not blank
+and records it in <body data-plots="OK/N"> (reports/tests uses it in headless Chromium).
+
+Intensities used for the roofline (compulsory traffic, float32):
+  matmul     2 m n k flop / 4 (m k + k n + m n) bytes
+  relu       n flop (one max each) / 8 n bytes = 1/8
+  layernorm  8 rows cols flop (mean, centre, square, sum, scale, gamma, beta) /
+             4 (2 rows cols + 2 cols + 2 rows) bytes (the harness's byte model)
+
+Exit status 0 on success; 1 when report.json is missing, unreadable, not JSON or not valid
+against its schema (nothing is written then); 2 on bad usage.
+"""
+import argparse
+import base64
+import html
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+PROG = "report_html.py"
+LEVELS = ["L1", "L2", "L3", "DRAM"]
+ISA_ORDER = ["scalar", "avx2", "avx512"]
+BLIS_COLOR = "#111111"
+ROOF_COLOR = "#c0392b"
+
+
+class BadReport(Exception):
+    pass
+
+
+# ---- loading ----------------------------------------------------------------------------
+
+def load_report(path):
+    if os.path.isdir(path):
+        path = os.path.join(path, "report.json")
+    if not os.path.isfile(path):
+        raise BadReport(f"{path}: no such file (give a report directory written by scripts/bench.sh)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            report = json.load(f)
+    except json.JSONDecodeError as e:
+        raise BadReport(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadReport(f"{path}: cannot read ({e})") from None
+    try:
+        import validate_report
+        probs = validate_report.problems(report)
+    except ImportError as e:  # jsonschema missing: check the minimum we need by hand
+        print(f"{PROG}: warning: schema not checked ({e}); checking required keys only", file=sys.stderr)
+        probs = [] if isinstance(report, dict) else ["top level: must be a JSON object"]
+        for key in ("schema_version", "machine", "build", "blis", "results", "correctness"):
+            if isinstance(report, dict) and key not in report:
+                probs.append(f"top level: '{key}' is missing")
+    if probs:
+        shown = "\n  ".join(probs[:10]) + (f"\n  ... and {len(probs) - 10} more" if len(probs) > 10 else "")
+        raise BadReport(f"{path}: does not match its schema:\n  {shown}")
+    return path, report
+
+
+# ---- small helpers ----------------------------------------------------------------------
+
+def esc(x):
+    return html.escape("" if x is None else str(x))
+
+
+def human_bytes(n):
+    if n is None:
+        return "-"
+    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if abs(n) >= div:
+            return f"{n / div:.2f} {unit}" if abs(n) < 10 * div else f"{n / div:.1f} {unit}"
+    return f"{n} B"
+
+
+def num(x, spec=".3g"):
+    return "-" if x is None else format(x, spec)
+
+
+def ok_results(report):
+    return [r for r in report["results"] if r.get("error") is None and r.get("value") is not None]
+
+
+def matmul_n(r):
+    s = r["size"]
+    return s.get("n", s.get("m"))
+
+
+def bytes_per_call(r):
+    s = r["size"]
+    if r["op"] == "relu":
+        return 8 * s["n"]
+    return 4 * (2 * s["rows"] * s["cols"] + 2 * s["cols"] + 2 * s["rows"])
+
+
+def intensity(r):
+    s = r["size"]
+    if r["op"] == "matmul":
+        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
+        b = 4 * (m * k + k * n + m * n)
+        return 2 * m * n * k / b if b else None
+    if r["op"] == "relu":
+        return 1 / 8
+    rows, cols = s["rows"], s["cols"]
+    return 8 * rows * cols / (4 * (2 * rows * cols + 2 * cols + 2 * rows))
+
+
+def gflops(r):
+    """GFLOP/s of a result: matmul's own value; GB/s x intensity for the others."""
+    if r["metric"] == "GFLOP/s":
+        return r["value"]
+    i = intensity(r)
+    return r["value"] * i if i else None
+
+
+def size_key(r):
+    s = r["size"]
+    return tuple(s.get(k, 0) for k in ("m", "n", "k", "rows", "cols"))
+
+
+def size_label(r):
+    s = r["size"]
+    if r["op"] == "matmul":
+        return f"{s.get('m')}x{s.get('n')}x{s.get('k')}"
+    if r["op"] == "relu":
+        return f"n={s['n']}" + (f" ({s['ws']})" if "ws" in s else "")
+    return f"{s['rows']}x{s['cols']}" + (f" ({s['ws']})" if "ws" in s else "")
+
+
+def variants_in_order(results, op, kind=None):
+    seen = []
+    for r in results:
+        if r["op"] == op and (kind is None or r["kind"] == kind) and r["variant"] not in seen:
+            seen.append(r["variant"])
+    return seen
+
+
+def thread_counts(results, op):
+    return sorted({r["threads"] for r in results if r["op"] == op})
+
+
+def fma_peaks(report, threads):
+    out = {}
+    for c in report["machine"]["ceilings"].get("fma", []):
+        if c["threads"] == threads and c.get("gflops"):
+            out[c["isa"]] = c["gflops"]
+    return dict(sorted(out.items(), key=lambda kv: ISA_ORDER.index(kv[0]) if kv[0] in ISA_ORDER else 9))
+
+
+def copy_ceilings(report, threads):
+    """Per level, the faster of the copy methods measured (vector loop, memcpy): the roof."""
+    out = {}
+    for c in report["machine"]["ceilings"].get("copy", []):
+        if c["threads"] == threads and c.get("gbps"):
+            out[c["level"]] = max(out.get(c["level"], 0), c["gbps"])
+    return {lv: out[lv] for lv in LEVELS if lv in out}
+
+
+# ---- plots ------------------------------------------------------------------------------
+
+def plt_module():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
+                         "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def png_data_uri(fig):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def series_style(i):
+    markers = "osD^v<>ph*"
+    return {"marker": markers[i % len(markers)], "markersize": 4, "linewidth": 1.4}
+
+
+def plot_matmul(report, results):
+    plt = plt_module()
+    rs = [r for r in results if r["op"] == "matmul"]
+    if not rs:
+        return None
+    tcs = thread_counts(rs, "matmul")
+    fig, axes = plt.subplots(len(tcs), 1, figsize=(9.6, 3.4 * len(tcs)), squeeze=False)
+    kernels = variants_in_order(rs, "matmul", "kernel")
+    for ax, t in zip(axes[:, 0], tcs):
+        for i, v in enumerate(kernels):
+            pts = sorted((matmul_n(r), r["value"]) for r in rs if r["variant"] == v and r["threads"] == t)
+            if pts:
+                ax.plot(*zip(*pts), label=v, **series_style(i))
+        blis = sorted((matmul_n(r), r["value"]) for r in rs if r["kind"] == "blis" and r["threads"] == t)
+        if blis:
+            ax.plot(*zip(*blis), color=BLIS_COLOR, linewidth=2.4, marker="s", markersize=4,
+                    label=f"BLIS ({report['blis']['sub_configuration']})")
+        for j, (isa, p) in enumerate(fma_peaks(report, t).items()):
+            ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
+                       label=f"FMA peak {isa}: {p:.3g}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("n (square matmul n x n x n)")
+        ax.set_ylabel("GFLOP/s")
+        ax.set_title(f"matmul, {t} thread{'s' if t > 1 else ''}")
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def plot_bandwidth(report, results, op, title):
+    plt = plt_module()
+    rs = [r for r in results if r["op"] == op]
+    if not rs:
+        return None
+    tcs = thread_counts(rs, op)
+    fig, axes = plt.subplots(len(tcs), 1, figsize=(9.6, 3.4 * len(tcs)), squeeze=False)
+    kernels = variants_in_order(rs, op, "kernel")
+    for ax, t in zip(axes[:, 0], tcs):
+        for i, v in enumerate(kernels):
+            pts = sorted((bytes_per_call(r), r["value"]) for r in rs if r["variant"] == v and r["threads"] == t)
+            if pts:
+                ax.plot(*zip(*pts), label=v, **series_style(i))
+        for kind, color, style, name in (("blis", BLIS_COLOR, "-", None), ("roof", ROOF_COLOR, "--", None)):
+            for v in variants_in_order(rs, op, kind):
+                pts = sorted((bytes_per_call(r), r["value"]) for r in rs
+                             if r["variant"] == v and r["threads"] == t)
+                if pts:
+                    label = f"BLIS ({v})" if kind == "blis" else f"copy roof ({v}, same bytes)"
+                    ax.plot(*zip(*pts), color=color, linestyle=style, linewidth=2.2 if kind == "blis" else 1.6,
+                            marker="s", markersize=4, label=label)
+        shades = ["#5d6d7e", "#85929e", "#a6acaf", "#cacfd2"]
+        for j, (lv, b) in enumerate(copy_ceilings(report, t).items()):
+            ax.axhline(b, color=shades[j % 4], linestyle=":", linewidth=1.4,
+                       label=f"copy ceiling {lv}: {b:.1f} GB/s")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("bytes per call (byte model: x + y, and LayerNorm's small vectors)")
+        ax.set_ylabel("GB/s")
+        ax.set_title(f"{title}, {t} thread{'s' if t > 1 else ''}")
+        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def roofline_points(results):
+    """1-thread kernel and BLIS results at their largest size per (op, variant)."""
+    best = {}
+    for r in results:
+        if r["threads"] != 1 or r["kind"] == "roof":
+            continue
+        key = (r["op"], r["variant"])
+        if key not in best or size_key(r) > size_key(best[key]):
+            best[key] = r
+    return list(best.values())
+
+
+def plot_roofline(report):
+    plt = plt_module()
+    peaks = fma_peaks(report, 1)
+    bws = copy_ceilings(report, 1)
+    if not peaks or not bws:
+        return None
+    results = ok_results(report)
+    pts = [(r, intensity(r), gflops(r)) for r in roofline_points(results)]
+    pts = [(r, i, g) for r, i, g in pts if i and g]
+    xs = [i for _, i, _ in pts] + [p / b for p in peaks.values() for b in bws.values()]
+    lo = 2 ** math.floor(math.log2(min(xs + [1 / 16]) / 2))
+    hi = 2 ** math.ceil(math.log2(max(xs + [64]) * 2))
+    fig, ax = plt.subplots(figsize=(8.4, 5.0))
+    top = list(peaks.values())[-1]
+    grid = [lo * (hi / lo) ** (k / 200) for k in range(201)]
+    colors = ["#2980b9", "#27ae60", "#8e44ad", "#d35400"]
+    for j, (lv, b) in enumerate(bws.items()):
+        ax.plot(grid, [min(top, x * b) for x in grid], color=colors[j % 4], linewidth=1.6,
+                label=f"{lv} copy {b:.3g} GB/s (ridge {top / b:.3g})")
+    for j, (isa, p) in enumerate(peaks.items()):
+        ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
+                   label=f"FMA peak {isa} {p:.3g} GFLOP/s")
+    op_color = {"matmul": "#c0392b", "relu": "#2471a3", "layernorm": "#239b56"}
+    # Points of one op share an intensity: label them alternately right and left of the
+    # column, in order of height, so the labels do not print over each other.
+    by_x = {}
+    for r, i, g in sorted(pts, key=lambda p: -p[2]):
+        k = by_x.setdefault(round(math.log2(i), 2), 0)
+        by_x[round(math.log2(i), 2)] += 1
+        blis = r["kind"] == "blis"
+        ax.scatter([i], [g], s=34, marker="s" if blis else "o", color=op_color.get(r["op"], "k"),
+                   edgecolors="black" if blis else "none", zorder=5)
+        right = k % 2 == 0
+        ax.annotate(f"{r['op']}/{r['variant']}", (i, g), xytext=(6 if right else -6, 0),
+                    textcoords="offset points", ha="left" if right else "right", va="center",
+                    fontsize=6.5, color="#333")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("arithmetic intensity (flop / byte, compulsory traffic)")
+    ax.set_ylabel("GFLOP/s")
+    ax.set_title("Roofline, 1 thread: measured ceilings; kernels at their largest size "
+                 "(circle: kernellab, square: BLIS)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def ladder_rows(results):
+    """Per op: (size label, [(variant, kind, best value over threads, speedup over naive)])."""
+    out = {}
+    for op in ("matmul", "relu", "layernorm"):
+        rs = [r for r in results if r["op"] == op]
+        naive = [r for r in rs if r["variant"] == "naive" and r["threads"] == 1]
+        if not naive:
+            continue
+        ref = max(naive, key=size_key)
+        same = [r for r in rs if size_key(r) == size_key(ref) and r["kind"] != "roof"]
+        rows = []
+        for v in variants_in_order(same, op):
+            vals = [r for r in same if r["variant"] == v]
+            b = max(vals, key=lambda r: r["value"])
+            rows.append((v, b["kind"], b["value"], b["threads"], b["value"] / ref["value"]))
+        out[op] = (size_label(ref), ref["metric"], rows)
+    return out
+
+
+def plot_ladder(results):
+    plt = plt_module()
+    lad = ladder_rows(results)
+    if not lad:
+        return None
+    fig, axes = plt.subplots(1, len(lad), figsize=(4.4 * len(lad), 3.6), squeeze=False)
+    for ax, (op, (label, metric, rows)) in zip(axes[0], lad.items()):
+        names = [f"{v} ({t}T)" for v, _, _, t, _ in rows]
+        sp = [s for *_, s in rows]
+        colors = [BLIS_COLOR if k == "blis" else "#2e86c1" for _, k, _, _, _ in rows]
+        y = list(range(len(rows)))
+        ax.barh(y, sp, color=colors)
+        ax.set_yticks(y)
+        ax.set_yticklabels(names, fontsize=7.5)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.axvline(1, color="#555", linewidth=0.8)
+        for yi, s in zip(y, sp):
+            ax.annotate(f"{s:.2g}x", (s, yi), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
+        ax.set_xlabel(f"speedup over naive ({metric}, best thread count)")
+        ax.set_title(f"{op} ladder at {label}")
+        lo, hi = min(sp + [1]), max(sp + [1])
+        ax.set_xlim(lo / 2, hi * 4)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+# ---- HTML -------------------------------------------------------------------------------
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1180px;
+color:#1c2833;padding:0 16px;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #d5dbdb;padding-bottom:.2em}
+.sub{color:#566573}table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
+th,td{border:1px solid #d5dbdb;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f2f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.flagged td{background:#fadbd8;font-weight:600}tr.failed td{background:#fdebd0}
+tr.unavailable td{color:#808b96}td.over{background:#fdebd0}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600}
+.ok{background:#d5f5e3;color:#145a32}.bad{background:#fadbd8;color:#78281f}.na{background:#eaeded;color:#424949}
+img.plot{max-width:100%;border:1px solid #e5e8e8;display:block;margin:.5em 0}
+.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:0 24px}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em}
+.warn{background:#fef5e7;border-left:5px solid #e67e22;padding:8px 12px;margin:1em 0}
+details summary{cursor:pointer;font-weight:600}footer{margin-top:2em;color:#808b96;font-size:.8em}
+"""
+
+SELF_CHECK = """
+(function () {
+  function check() {
+    var imgs = document.querySelectorAll('img.plot'), ok = 0, notes = [];
+    for (var i = 0; i < imgs.length; i++) {
+      var im = imgs[i], w = im.naturalWidth, h = im.naturalHeight, sd = -1;
+      if (im.complete && w > 0 && h > 0) {
+        var c = document.createElement('canvas');
+        c.width = w; c.height = h;
+        var g = c.getContext('2d');
+        g.drawImage(im, 0, 0);
+        var d = g.getImageData(0, 0, w, h).data, n = 0, s = 0, s2 = 0;
+        for (var p = 0; p < d.length; p += 16) {
+          var y = 0.299 * d[p] + 0.587 * d[p + 1] + 0.114 * d[p + 2];
+          n++; s += y; s2 += y * y;
+        }
+        sd = Math.sqrt(Math.max(0, s2 / n - (s / n) * (s / n)));
+      }
+      if (sd > 2) ok++;
+      notes.push(im.id + ' ' + w + 'x' + h + ' sd=' + sd.toFixed(1));
+    }
+    document.body.setAttribute('data-plots', ok + '/' + imgs.length);
+    var el = document.getElementById('selfcheck');
+    if (el) el.textContent = 'plots decoded and not blank: ' + ok + '/' + imgs.length + ' (' + notes.join('; ') + ')';
+  }
+  if (document.readyState === 'complete') check(); else window.addEventListener('load', check);
+})();
+"""
+
+
+def table(header, rows, row_classes=None, num_cols=()):
+    out = ["<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>"]
+    for i, row in enumerate(rows):
+        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        cells = []
+        for j, c in enumerate(row):
+            if isinstance(c, tuple):  # (html, td class)
+                cells.append(f'<td class="{c[1]}">{c[0]}</td>')
+            else:
+                cells.append(f'<td class="num">{esc(c)}</td>' if j in num_cols else f"<td>{esc(c)}</td>")
+        out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def facts_section(report):
+    m, b, bl, run = report["machine"], report["build"], report["blis"], report["run"]
+    caches = ", ".join(f"{lv} {human_bytes(m['caches'][lv]['bytes'])} ({m['caches'][lv]['source']})"
+                       for lv in ("L1", "L2", "L3") if lv in m["caches"])
+    machine = [("CPU", m["cpu_model"]), ("cores", m["cores"]), ("best ISA", m["isa"]),
+               ("MHz", m.get("mhz")), ("caches", caches), ("host", run["host"]),
+               ("load average at start", ", ".join(f"{x:.2f}" for x in run.get("load_avg", [])))]
+    build = [("C compiler", b["c_compiler"]), ("C++ compiler", b["cpp_compiler"]),
+             ("build type", b["buildtype"]), ("flags", b["flags"]), ("git commit", b["git_commit"]),
+             ("kernellab", b["kl_version"]),
+             ("Google Benchmark library build", run.get("benchmark_library_build_type"))]
+    blis = [("BLIS version", bl["version"]), ("sub-configuration", bl["sub_configuration"]),
+            ("chosen by", bl["how"]), ("forced", bl["forced"]), ("OpenMP", bl["openmp"])]
+    parts = ['<div class="facts">']
+    for title, rows in (("Machine", machine), ("Build", build), ("BLIS", blis)):
+        parts.append(f"<div><h3>{title}</h3>" + table(["", ""], [(k, v) for k, v in rows]) + "</div>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def ceilings_section(report):
+    c = report["machine"]["ceilings"]
+    fma = [(x["isa"], x["threads"], num(x.get("gflops"), ".1f"), x.get("error", "")) for x in c.get("fma", [])]
+    cp = [(x["level"], x.get("method", ""), human_bytes(x["bytes"]), x["threads"], num(x.get("gbps"), ".1f"),
+           x.get("error", "")) for x in c.get("copy", [])]
+    return ('<div class="facts"><div>' + table(["FMA ISA", "threads", "GFLOP/s", "error"], fma, num_cols=(1, 2))
+            + "</div><div>" + table(["copy level", "method", "working set", "threads", "GB/s", "error"], cp,
+                                    num_cols=(3, 4)) + "</div></div>")
+
+
+def memory_section(report):
+    mem = report.get("memory")
+    if not mem:
+        return ("<p>Not profiled in this run (<code>scripts/bench.sh --no-profile</code>, or "
+                "<code>scripts/profile</code> was unavailable).</p>")
+    entries = mem.get("entries", [])
+    rows, classes = [], []
+    for e in entries:
+        st = e.get("status")
+        sizes = "x".join(str(d) for d in e.get("sizes", []) if d)
+        if st != "ok":
+            rows.append((f"{e.get('op')}/{e.get('variant')}", e.get("rung", ""), e.get("threads", ""), sizes,
+                         "-", "-", "-", "-", (f'<span class="badge na">{esc(st)}</span>', ""), e.get("note", "")))
+            classes.append("unavailable" if st == "unavailable" else "failed")
+            continue
+        fl = e.get("flagged")
+        badge = ('<span class="badge bad">FLAGGED</span>' if fl else
+                 '<span class="badge na">not judged</span>' if fl is None else '<span class="badge ok">ok</span>')
+        site = ""
+        if e.get("top_sites"):
+            s = e["top_sites"][0]
+            site = f"{human_bytes(s['bytes'])}: " + " &larr; ".join(esc(f) for f in s["stack"][:4])
+        rows.append((f"{e['op']}/{e['variant']}", e.get("rung", ""), e.get("threads", ""), sizes,
+                     human_bytes(e.get("peak_bytes")), human_bytes(e.get("predicted_bytes")),
+                     human_bytes(e.get("scratch_bytes")) if e.get("scratch_formula") else
+                     ("none (BLIS)" if e.get("scratch_formula") is None else "none"),
+                     num(e.get("ratio"), ".3f"), (badge, ""),
+                     (site + (f"<br><em>{esc(e['note'])}</em>" if e.get("note") else ""), "mono")))
+        classes.append("flagged" if fl else "")
+    flagged = sum(1 for e in entries if e.get("flagged"))
+    head = (f"<p>{esc(mem.get('tool', 'Massif'))} ({esc(mem.get('valgrind_version', ''))}), one call per "
+            f"variant through <code>{esc(mem.get('workload', 'kl_workload'))}</code>. Peak = "
+            f"{esc(mem.get('peak_measure', 'Massif peak mem_heap_B'))}. Rule: {esc(mem.get('flag_rule', ''))}, "
+            f"allowance {human_bytes(mem.get('allowance_bytes'))}. "
+            + (f'<span class="badge bad">{flagged} flagged</span>' if flagged else
+               '<span class="badge ok">none flagged</span>') + "</p>")
+    return head + table(["op/variant", "rung", "threads", "size", "peak", "predicted", "scratch formula",
+                         "peak / predicted", "verdict", "largest allocation site at the peak"],
+                        rows, classes, num_cols=(2, 4, 5, 6, 7))
+
+
+def results_section(report):
+    rows, classes = [], []
+    for r in report["results"]:
+        frac = r.get("fraction_of_ceiling")
+        frac_cell = (num(frac, ".2f"), "num over" if frac is not None and frac > 1.0 else "num")
+        rows.append((r["name"], r["kind"], r.get("rung") or "", r["threads"], r["metric"], num(r.get("value"), ".4g"),
+                     r.get("ceiling") or "", frac_cell, num(r.get("speedup_vs_blis"), ".3g"), r.get("error") or ""))
+        classes.append("failed" if r.get("error") else "")
+    over = sum(1 for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0)
+    note = (f"<p>{over} result(s) measured <em>above</em> their ceiling (shaded): the ceiling or the "
+            f"byte model under-counts for them; read those fractions with care.</p>" if over else "")
+    return note + table(["benchmark", "kind", "rung", "threads", "metric", "value", "ceiling",
+                         "fraction", "x BLIS", "error"], rows, classes, num_cols=(3, 5, 8))
+
+
+def figure(uri, ident, alt, caption):
+    if uri is None:
+        return f"<p><em>No data for this plot in this run.</em></p>"
+    return (f'<figure><img class="plot" id="{ident}" alt="{esc(alt)}" src="{uri}">'
+            f"<figcaption class=\"sub\">{caption}</figcaption></figure>")
+
+
+def ladder_table(results):
+    parts = []
+    for op, (label, metric, rows) in ladder_rows(results).items():
+        parts.append(f"<h3>{esc(op)} at {esc(label)}</h3>" + table(
+            ["variant", "kind", "threads", metric, "speedup over naive"],
+            [(v, k, t, num(val, ".4g"), f"{s:.3g}x") for v, k, val, t, s in rows], num_cols=(2, 3, 4)))
+    return "\n".join(parts)
+
+
+def warnings(report):
+    """A visible caution when the ceilings look disturbed: results above their own ceiling,
+    or a load average above the core count when the run started (a shared machine)."""
+    over = [r for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0]
+    load = (report["run"].get("load_avg") or [0])[0]
+    cores = report["machine"]["cores"]
+    notes = []
+    if over:
+        worst = max(over, key=lambda r: r["fraction_of_ceiling"])
+        notes.append(f"{len(over)} of {len(report['results'])} results measured <b>above</b> their own "
+                     f"ceiling (worst: {esc(worst['name'])} at {worst['fraction_of_ceiling']:.2g}x "
+                     f"{esc(worst['ceiling'])}). A ceiling measured while other work ran is too low, or the "
+                     f"byte model under-counts; fractions and the roofline are not trustworthy here.")
+    if load > cores:
+        notes.append(f"Load average {load:.2f} on {cores} cores when the run started: other programs "
+                     f"shared the CPU, so every number here is noisy.")
+    if not notes:
+        return ""
+    return '<div class="warn"><b>Read with care.</b> ' + " ".join(notes) + "</div>"
+
+
+def render(report, source):
+    results = ok_results(report)
+    run, corr = report["run"], report["correctness"]
+    status = ('<span class="badge ok">all correctness checks passed</span>' if corr["all_passed"] else
+              f'<span class="badge bad">{corr["failed"]} of {corr["checked"]} checks FAILED</span>')
+    failures = ""
+    if corr.get("failures"):
+        failures = table(["benchmark", "error"], [(f["name"], f["error"]) for f in corr["failures"]],
+                         ["failed"] * len(corr["failures"]))
+    warn = warnings(report)
+    body = [
+        f"<h1>kernellab report: {esc(run['host'])}, {esc(run['date'])}</h1>",
+        f"<p class=\"sub\">size set <b>{esc(run['size_set'])}</b> &middot; schema v{report['schema_version']} "
+        f"&middot; generated {esc(report['generated_at'])} &middot; {status} &middot; "
+        f"{len(report['results'])} results</p>",
+        failures, warn,
+        "<h2>Machine, build and BLIS</h2>", facts_section(report),
+        "<h2>Measured ceilings</h2>", ceilings_section(report),
+        "<h2>Matmul</h2>",
+        figure(plot_matmul(report, results), "plot-matmul", "matmul GFLOP/s vs n",
+               "GFLOP/s = 2 n<sup>3</sup> / time. BLIS (bli_sgemm) measured in the same run; "
+               "red lines are the FMA peaks measured in the same run at the same thread count."),
+        "<h2>ReLU and LayerNorm</h2>",
+        figure(plot_bandwidth(report, results, "relu", "ReLU"), "plot-relu", "ReLU GB/s vs size",
+               "GB/s counts read x + write y (8 n bytes). Copy roof: memcpy of the same bytes in the "
+               "same run; dotted: the copy ceilings per cache level; BLIS: bli_scopyv (same traffic)."),
+        figure(plot_bandwidth(report, results, "layernorm", "LayerNorm"), "plot-layernorm",
+               "LayerNorm GB/s vs size",
+               "GB/s counts 4 (2 rows cols + 2 cols + 2 rows) bytes. BLIS: its level-1 composition "
+               "(dotv, copyv, axpyv, scalv); copy roof: memcpy of x into y."),
+        "<h2>Roofline</h2>",
+        figure(plot_roofline(report), "plot-roofline", "roofline",
+               "Ceilings measured in this run (1 thread). Intensities are compulsory traffic: matmul "
+               "2mnk / 4(mk+kn+mn); ReLU 1/8; LayerNorm 8 rows cols / its byte model. Each kernel is "
+               "shown at its largest size."),
+        "<h2>The ladder</h2>",
+        figure(plot_ladder(results), "plot-ladder", "speedup over naive per rung",
+               "Each rung at the largest size where naive ran, best thread count; BLIS in black."),
+        ladder_table(results),
+        "<h2>Memory (Valgrind Massif)</h2>", memory_section(report),
+        "<h2>All results</h2>",
+        "<details><summary>" + f"{len(report['results'])} benchmarks" + "</summary>" + results_section(report)
+        + "</details>",
+        f"<footer>From <code>{esc(source)}</code> by scripts/report_html.py. "
+        "<span id=\"selfcheck\">plots not checked (scripts disabled)</span></footer>",
+    ]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>kernellab report {esc(run['host'])} {esc(run['date'])}</title>"
+            f"<style>{CSS}</style></head>\n<body>\n" + "\n".join(body)
+            + f"\n<script>{SELF_CHECK}</script>\n</body></html>\n")
+
+
+def write_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".report_html.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/report_html.py", description=__doc__.split("\n\n")[0],
+                                 epilog="See the top of this script for what the page contains.")
+    ap.add_argument("report", metavar="REPORT_DIR", help="a report directory (or its report.json)")
+    ap.add_argument("--out", metavar="FILE", help="where to write (default: REPORT_DIR/report.html)")
+    args = ap.parse_args(argv)
+    try:
+        source, report = load_report(args.report)
+        page = render(report, source)
+    except BadReport as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except (KeyError, TypeError, ValueError) as e:  # valid JSON the renderer cannot use
+        print(f"{PROG}: error: {args.report}: unexpected report content ({type(e).__name__}: {e})",
+              file=sys.stderr)
+        return 1
+    out = args.out or os.path.join(os.path.dirname(source), "report.html")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+        print(f"{PROG}: error: {os.path.dirname(os.path.abspath(out))}: no such directory", file=sys.stderr)
+        return 1
+    write_atomic(out, page)
+    print(f"{PROG}: wrote {out} ({len(page) // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
