@@ -457,10 +457,11 @@ static double predicted_ai(const kl_variant *v, double n) {
 
 static void print_row(const char *label, const char *rung, double g_small, double naive,
                       double g_large, double ai) {
-    char large[16] = "(skipped)";
-    if (!isnan(g_large)) snprintf(large, sizeof large, "%.2f", g_large);
-    printf("    %-14s %-12s %10.2f %9.1f %11s %12.2f\n", label, rung, g_small, g_small / naive,
-           large, ai);
+    char cols[3][16] = {"(failed)", "", "(skipped)"}; /* a failing call has no speed */
+    if (!isnan(g_small)) snprintf(cols[0], sizeof cols[0], "%.2f", g_small);
+    if (!isnan(g_small / naive)) snprintf(cols[1], sizeof cols[1], "%.1f", g_small / naive);
+    if (!isnan(g_large)) snprintf(cols[2], sizeof cols[2], "%.2f", g_large);
+    printf("    %-14s %-12s %10s %9s %11s %12.2f\n", label, rung, cols[0], cols[1], cols[2], ai);
 }
 
 static int measure_ladder(void) {
