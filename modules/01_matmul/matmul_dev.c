@@ -46,13 +46,14 @@
 // uses n/6, for beta = 0, where C is only written). A Zen 3 core retires two 8-wide FMAs per
 // cycle (32 flop/cycle, about 78 GFLOP/s at this EPYC's 2.45 GHz base clock), but its memory
 // system delivers only a few bytes per cycle, so its ridge point (Module 00 measures it) is a
-// few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does depends on how many times each byte
-// actually travels, which is what the loop structure decides:
+// few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does
+// depends on how many times each byte actually travels, which is what the loop structure
+// decides:
 //
 // | rung | bytes moved from beyond L2 (square n) | AI at n = 1024 |
 // |---|---|---|
 // | naive (i-j-p) | one 64-byte line per multiply-add: 64·n³ | 1/32 ≈ 0.03 |
-// | interchange (i-k-p-j) | all of B once per row of C: 4·n³ | ≈ 0.5 |
+// | interchange (i-k-j) | all of B once per row of C: 4·n³ | ≈ 0.5 |
 // | blocked (MB, KB, NB) | 4·(n² + n²·⌈n/MB⌉ + 2n²·⌈n/KB⌉) | n/68 ≈ 15 (MB = 1024, KB = 64) |
 // | packed (MC, KC, NC) | 4·(n²·⌈n/NC⌉ + n² + 2n²·⌈n/KC⌉) | n/20 ≈ 51 (KC = 256, NC ≥ n) |
 //
