@@ -1,7 +1,7 @@
 /* Rung 4: AVX2 + FMA row kernel (the structure is blocked.c's, see ln_row.h), 8 floats per
  * instruction. Per chunk of kl_ln_chunk() floats, in L1:
- *   pass a: sum of (x - x[first]) in 4 vector accumulators (independent adds)
- *   pass b: sums of d and d*d, d = x - chunk mean (FMA for d*d)
+ *   pass a: sum of (x - x[first]) in 8 vector accumulators (independent adds)
+ *   pass b: sum of d*d, d = x - (float)chunk mean, corrected for the rounding of that mean
  * Float lanes are folded into double every 256 floats and horizontally reduced in double.
  * Cancellation: rows of 1e4 + unit noise hold 1e4-sized numbers, whose float sums keep only
  * ~1e-3 absolute precision. We SHIFT (by the chunk's first element, then by its mean) so
@@ -31,63 +31,69 @@ static inline double hsum_pd(__m256d v) {
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
+/* sum over len floats of (x - s). The shift runs on the FMA pipes (x * 1 - s, rounded once,
+ * the same value as x - s) so the adds have the two FADD pipes to themselves; 8 accumulators
+ * cover the add latency. Folded into double every 256 floats. */
 static double sum_shifted(ptrdiff_t len, const float *x, float s) {
-    const __m256 vs = _mm256_set1_ps(s);
+    const __m256 ns = _mm256_set1_ps(-s), one = _mm256_set1_ps(1.0f);
     __m256d acc = _mm256_setzero_pd();
     ptrdiff_t i = 0;
-    while (len - i >= 32) {
+    while (len - i >= 64) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (; i + 32 <= end; i += 32) {
-            a0 = _mm256_add_ps(a0, _mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
-            a1 = _mm256_add_ps(a1, _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vs));
-            a2 = _mm256_add_ps(a2, _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vs));
-            a3 = _mm256_add_ps(a3, _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vs));
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (; i + 64 <= end; i += 64) {
+#define KL_SHIFT(k) _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8 * (k)), one, ns)
+            a0 = _mm256_add_ps(a0, KL_SHIFT(0)), a1 = _mm256_add_ps(a1, KL_SHIFT(1));
+            a2 = _mm256_add_ps(a2, KL_SHIFT(2)), a3 = _mm256_add_ps(a3, KL_SHIFT(3));
+            a4 = _mm256_add_ps(a4, KL_SHIFT(4)), a5 = _mm256_add_ps(a5, KL_SHIFT(5));
+            a6 = _mm256_add_ps(a6, KL_SHIFT(6)), a7 = _mm256_add_ps(a7, KL_SHIFT(7));
+#undef KL_SHIFT
         }
-        acc = fold(acc, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        __m256 t0 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+        __m256 t1 = _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7));
+        acc = fold(acc, _mm256_add_ps(t0, t1));
     }
     __m256 a = _mm256_setzero_ps();
-    for (; i + 8 <= len; i += 8) a = _mm256_add_ps(a, _mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
+    for (; i + 8 <= len; i += 8) a = _mm256_add_ps(a, _mm256_fmadd_ps(_mm256_loadu_ps(x + i), one, ns));
     if (i < len) {
         __m256i m = tail_mask(len - i);
-        __m256 d = _mm256_sub_ps(_mm256_maskload_ps(x + i, m), vs);
+        __m256 d = _mm256_fmadd_ps(_mm256_maskload_ps(x + i, m), one, ns);
         a = _mm256_add_ps(a, _mm256_and_ps(d, _mm256_castsi256_ps(m)));
     }
     return hsum_pd(fold(acc, a));
 }
 
-static void sum_dev(ptrdiff_t len, const float *x, float mu, double *D, double *Q) {
+/* sum over len floats of (x - mu)^2: one sub (FADD pipe) and one FMA per vector,
+ * 8 accumulators to cover the FMA latency. */
+static double sum_sq(ptrdiff_t len, const float *x, float mu) {
     const __m256 vm = _mm256_set1_ps(mu);
-    __m256d dacc = _mm256_setzero_pd(), qacc = dacc;
+    __m256d acc = _mm256_setzero_pd();
     ptrdiff_t i = 0;
-    while (len - i >= 16) {
+    while (len - i >= 64) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
-        __m256 d0 = _mm256_setzero_ps(), d1 = d0, q0 = d0, q1 = d0;
-        for (; i + 16 <= end; i += 16) {
-            __m256 a = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-            __m256 b = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
-            d0 = _mm256_add_ps(d0, a);
-            d1 = _mm256_add_ps(d1, b);
-            q0 = _mm256_fmadd_ps(a, a, q0);
-            q1 = _mm256_fmadd_ps(b, b, q1);
+        __m256 q0 = _mm256_setzero_ps(), q1 = q0, q2 = q0, q3 = q0, q4 = q0, q5 = q0, q6 = q0, q7 = q0;
+        for (; i + 64 <= end; i += 64) {
+#define KL_SQ(q, k) do { __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * (k)), vm); \
+                         q = _mm256_fmadd_ps(d, d, q); } while (0)
+            KL_SQ(q0, 0); KL_SQ(q1, 1); KL_SQ(q2, 2); KL_SQ(q3, 3);
+            KL_SQ(q4, 4); KL_SQ(q5, 5); KL_SQ(q6, 6); KL_SQ(q7, 7);
+#undef KL_SQ
         }
-        dacc = fold(dacc, _mm256_add_ps(d0, d1));
-        qacc = fold(qacc, _mm256_add_ps(q0, q1));
+        __m256 t0 = _mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3));
+        __m256 t1 = _mm256_add_ps(_mm256_add_ps(q4, q5), _mm256_add_ps(q6, q7));
+        acc = fold(acc, _mm256_add_ps(t0, t1));
     }
-    __m256 d = _mm256_setzero_ps(), q = d;
+    __m256 q = _mm256_setzero_ps();
     for (; i + 8 <= len; i += 8) {
-        __m256 a = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
-        d = _mm256_add_ps(d, a);
-        q = _mm256_fmadd_ps(a, a, q);
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+        q = _mm256_fmadd_ps(d, d, q);
     }
     if (i < len) {
         __m256i m = tail_mask(len - i);
-        __m256 a = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm), _mm256_castsi256_ps(m));
-        d = _mm256_add_ps(d, a);
-        q = _mm256_fmadd_ps(a, a, q);
+        __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm), _mm256_castsi256_ps(m));
+        q = _mm256_fmadd_ps(d, d, q);
     }
-    *D = hsum_pd(fold(dacc, d));
-    *Q = hsum_pd(fold(qacc, q));
+    return hsum_pd(fold(acc, q));
 }
 
 static void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
@@ -128,9 +134,11 @@ kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const f
     for (ptrdiff_t c0 = 0; c0 < cols; c0 += chunk) {
         ptrdiff_t len = cols - c0 < chunk ? cols - c0 : chunk;
         const float *xc = x + c0;
-        double mc = xc[0] + sum_shifted(len, xc, xc[0]) / (double)len, D, Q;
-        sum_dev(len, xc, (float)mc, &D, &Q);
-        kl_ln_merge(&acc, (double)len, (float)mc + D / (double)len, Q - D * D / (double)len);
+        double mc = xc[0] + sum_shifted(len, xc, xc[0]) / (double)len;
+        float mf = (float)mc;
+        /* sum (x - mf)^2 = M2 + len (mc - mf)^2: mc is accurate in double, mf is rounded */
+        double m2 = sum_sq(len, xc, mf) - (double)len * (mc - mf) * (mc - mf);
+        kl_ln_merge(&acc, (double)len, mc, m2 > 0.0 ? m2 : 0.0);
     }
     float m, r;
     if (!kl_ln_finish(&acc, eps, &m, &r)) {

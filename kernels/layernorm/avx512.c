@@ -15,62 +15,62 @@ static inline __m512d fold(__m512d acc, __m512 v) {
     return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
+/* sum over len floats of (x - s), the shift on the FMA pipes (x * 1 - s), as in avx2.c */
 static double sum_shifted(ptrdiff_t len, const float *x, float s) {
-    const __m512 vs = _mm512_set1_ps(s);
+    const __m512 ns = _mm512_set1_ps(-s), one = _mm512_set1_ps(1.0f);
     __m512d acc = _mm512_setzero_pd();
     ptrdiff_t i = 0;
     while (len - i >= 64) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (; i + 64 <= end; i += 64) {
-            a0 = _mm512_add_ps(a0, _mm512_sub_ps(_mm512_loadu_ps(x + i), vs));
-            a1 = _mm512_add_ps(a1, _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vs));
-            a2 = _mm512_add_ps(a2, _mm512_sub_ps(_mm512_loadu_ps(x + i + 32), vs));
-            a3 = _mm512_add_ps(a3, _mm512_sub_ps(_mm512_loadu_ps(x + i + 48), vs));
+            a0 = _mm512_add_ps(a0, _mm512_fmadd_ps(_mm512_loadu_ps(x + i), one, ns));
+            a1 = _mm512_add_ps(a1, _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), one, ns));
+            a2 = _mm512_add_ps(a2, _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), one, ns));
+            a3 = _mm512_add_ps(a3, _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), one, ns));
         }
         acc = fold(acc, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
     __m512 a = _mm512_setzero_ps();
-    for (; i + 16 <= len; i += 16) a = _mm512_add_ps(a, _mm512_sub_ps(_mm512_loadu_ps(x + i), vs));
+    for (; i + 16 <= len; i += 16) a = _mm512_add_ps(a, _mm512_fmadd_ps(_mm512_loadu_ps(x + i), one, ns));
     if (i < len) { /* masked-off lanes stay 0: maskz_sub zeroes them after the shift */
         __mmask16 m = tail_mask(len - i);
-        a = _mm512_add_ps(a, _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), vs));
+        a = _mm512_add_ps(a, _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), _mm512_set1_ps(s)));
     }
     return _mm512_reduce_add_pd(fold(acc, a));
 }
 
-static void sum_dev(ptrdiff_t len, const float *x, float mu, double *D, double *Q) {
+/* sum over len floats of (x - mu)^2 */
+static double sum_sq(ptrdiff_t len, const float *x, float mu) {
     const __m512 vm = _mm512_set1_ps(mu);
-    __m512d dacc = _mm512_setzero_pd(), qacc = dacc;
+    __m512d acc = _mm512_setzero_pd();
     ptrdiff_t i = 0;
-    while (len - i >= 32) {
+    while (len - i >= 64) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
-        __m512 d0 = _mm512_setzero_ps(), d1 = d0, q0 = d0, q1 = d0;
-        for (; i + 32 <= end; i += 32) {
-            __m512 a = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
-            __m512 b = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm);
-            d0 = _mm512_add_ps(d0, a);
-            d1 = _mm512_add_ps(d1, b);
-            q0 = _mm512_fmadd_ps(a, a, q0);
-            q1 = _mm512_fmadd_ps(b, b, q1);
+        __m512 q0 = _mm512_setzero_ps(), q1 = q0, q2 = q0, q3 = q0;
+        for (; i + 64 <= end; i += 64) {
+            __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
+            __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 16), vm);
+            __m512 d2 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 32), vm);
+            __m512 d3 = _mm512_sub_ps(_mm512_loadu_ps(x + i + 48), vm);
+            q0 = _mm512_fmadd_ps(d0, d0, q0);
+            q1 = _mm512_fmadd_ps(d1, d1, q1);
+            q2 = _mm512_fmadd_ps(d2, d2, q2);
+            q3 = _mm512_fmadd_ps(d3, d3, q3);
         }
-        dacc = fold(dacc, _mm512_add_ps(d0, d1));
-        qacc = fold(qacc, _mm512_add_ps(q0, q1));
+        acc = fold(acc, _mm512_add_ps(_mm512_add_ps(q0, q1), _mm512_add_ps(q2, q3)));
     }
-    __m512 d = _mm512_setzero_ps(), q = d;
+    __m512 q = _mm512_setzero_ps();
     for (; i + 16 <= len; i += 16) {
-        __m512 a = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
-        d = _mm512_add_ps(d, a);
-        q = _mm512_fmadd_ps(a, a, q);
+        __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), vm);
+        q = _mm512_fmadd_ps(d, d, q);
     }
     if (i < len) {
         __mmask16 m = tail_mask(len - i);
-        __m512 a = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), vm);
-        d = _mm512_add_ps(d, a);
-        q = _mm512_fmadd_ps(a, a, q);
+        __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), vm);
+        q = _mm512_fmadd_ps(d, d, q);
     }
-    *D = _mm512_reduce_add_pd(fold(dacc, d));
-    *Q = _mm512_reduce_add_pd(fold(qacc, q));
+    return _mm512_reduce_add_pd(fold(acc, q));
 }
 
 static void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
@@ -109,9 +109,11 @@ kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const
     for (ptrdiff_t c0 = 0; c0 < cols; c0 += chunk) {
         ptrdiff_t len = cols - c0 < chunk ? cols - c0 : chunk;
         const float *xc = x + c0;
-        double mc = xc[0] + sum_shifted(len, xc, xc[0]) / (double)len, D, Q;
-        sum_dev(len, xc, (float)mc, &D, &Q);
-        kl_ln_merge(&acc, (double)len, (float)mc + D / (double)len, Q - D * D / (double)len);
+        double mc = xc[0] + sum_shifted(len, xc, xc[0]) / (double)len;
+        float mf = (float)mc;
+        /* sum (x - mf)^2 = M2 + len (mc - mf)^2: mc is accurate in double, mf is rounded */
+        double m2 = sum_sq(len, xc, mf) - (double)len * (mc - mf) * (mc - mf);
+        kl_ln_merge(&acc, (double)len, mc, m2 > 0.0 ? m2 : 0.0);
     }
     float m, r;
     if (!kl_ln_finish(&acc, eps, &m, &r)) {

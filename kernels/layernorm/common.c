@@ -31,10 +31,8 @@ ptrdiff_t kl_ln_stream_min(void) {
         const char *e = getenv("KL_LAYERNORM_NT_MIN");
         char *end = NULL;
         long long v = e ? strtoll(e, &end, 10) : -1;
-        /* x and y together no longer fit in half of L3: y is not going to be read from cache */
-        cached = (e && end != e && v >= 0)
-                     ? (ptrdiff_t)v
-                     : (ptrdiff_t)(kl_cpu_cache_bytes(3) / 2 / (2 * sizeof(float)));
+        /* as relu's kl_relu_stream_min(): x + y = 8 x L2 (see modules/02_relu/README.md) */
+        cached = (e && end != e && v >= 0) ? (ptrdiff_t)v : (ptrdiff_t)kl_cpu_cache_bytes(2);
     }
     return cached;
 }

@@ -33,9 +33,10 @@ kl_status kl_relu_blocked(ptrdiff_t n, const float *x, float *y) {
 }
 
 /* Shared with the SIMD and OpenMP rungs: out-of-place calls of at least this many floats
- * write y with non-temporal stores. Default: x and y together no longer fit in half of L3
- * (then y would only evict x and be evicted itself before anyone reads it). Measured, see
- * modules/02_relu/README.md; env KL_RELU_NT_MIN overrides it. */
+ * write y with non-temporal stores. Default: L2-bytes floats, i.e. x + y = 8 x L2 (512 Ki
+ * floats on Zen 3). Measured (modules/02_relu/README.md): from there on, ordinary stores
+ * pay a read-for-ownership of every y line from L3/DRAM and lose to streaming; below it
+ * they win. Env KL_RELU_NT_MIN overrides it. */
 ptrdiff_t kl_relu_stream_min(void) {
     static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
     if (cached < 0) {
@@ -44,7 +45,7 @@ ptrdiff_t kl_relu_stream_min(void) {
         long long v = e ? strtoll(e, &end, 10) : -1;
         cached = (e && end != e && v >= 0)
                      ? (ptrdiff_t)v
-                     : (ptrdiff_t)(kl_cpu_cache_bytes(3) / 2 / (2 * sizeof(float)));
+                     : (ptrdiff_t)kl_cpu_cache_bytes(2);
     }
     return cached;
 }
