@@ -274,8 +274,8 @@ static void copy_sse(float *restrict d, const float *restrict s, size_t n) {
 }
 
 static double copy_gbps(size_t ws_bytes) {
-    const copy_fn copy = kl_cpu_isa() >= KL_ISA_AVX2 ? copy_avx2 : copy_sse;
     /* BEGIN SOLUTION */
+    const copy_fn copy = kl_cpu_isa() >= KL_ISA_AVX2 ? copy_avx2 : copy_sse;
     size_t half = ws_bytes / 2 / 64 * 64, n = half / sizeof(float);
     size_t passes = ((size_t)256 << 20) / half; /* ~256 MiB copied per trial */
     if (passes < 2) passes = 2;
