@@ -182,6 +182,22 @@ static void group_large(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* Seeded random rows (<= 64) x cols (<= 5000), mean/rstd, in place, offsets, eps, and
+ * one case in four with mean 1e4, one in eight with NaN/Inf rows. */
+static void group_fuzz(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "fuzz", t);
+    static const float eps[] = {1e-5f, 1e-3f, 1e-6f, 0.5f};
+    for (int i = 0; i < 40; i++) {
+        ln_case c = {tu_fuzz_size(64), tu_fuzz_size(5000), eps[tu_rand_u64() % 4],
+                     (int)(tu_rand_u64() % 4), (int)(tu_rand_u64() % 2), {0, 0, 0, 0}};
+        for (int d = 0; d < 4; d++) c.off[d] = (ptrdiff_t)(tu_rand_u64() % 4);
+        uint64_t r = tu_rand_u64() % 8;
+        run_case(&g, v, c, r < 2 ? CANCEL : r == 2 ? NAN_ROWS : PLAIN, t);
+    }
+    tu_end(&g);
+}
+
 /* ---- bad input: one buffer: x (random), y (canary), gamma, beta, mean, rstd (canary) ---- */
 
 typedef struct bad_env {
@@ -276,6 +292,7 @@ int main(void) {
             group_blocks(v, threads[ti]);
             group_offsets(v, threads[ti]);
             group_large(v, threads[ti]);
+            group_fuzz(v, threads[ti]);
             group_cancellation(v, threads[ti]);
             group_nan(v, threads[ti]);
         }

@@ -185,6 +185,21 @@ static void group_nan(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* Seeded random shapes up to 200, leading-dimension pads 0..4, offsets 0..3, alpha/beta. */
+static void group_fuzz(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "fuzz", t);
+    for (int i = 0; i < 40; i++) {
+        mm_case c = shape(tu_fuzz_size(200), tu_fuzz_size(200), tu_fuzz_size(200), tu_rand_u64() % N_AB);
+        for (int d = 0; d < 3; d++) {
+            c.pad[d] = (ptrdiff_t)(tu_rand_u64() % 3 ? 0 : 1 + tu_rand_u64() % 4);
+            c.off[d] = (ptrdiff_t)(tu_rand_u64() % 4);
+        }
+        run_case(&g, v, c, PLAIN, t);
+    }
+    tu_end(&g);
+}
+
 /* ---- bad input ---- */
 
 typedef struct bad_env {
@@ -286,6 +301,7 @@ int main(void) {
             group_ld_offset(v, threads[ti]);
             group_alpha_beta(v, threads[ti]);
             group_nan(v, threads[ti]);
+            group_fuzz(v, threads[ti]);
         }
         kl_set_num_threads(0);
     }

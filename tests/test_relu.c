@@ -94,6 +94,19 @@ static void group_large(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* Seeded random lengths up to 1e5, offsets, in/out of place, NaN/Inf one time in four. */
+static void group_fuzz(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "fuzz", t);
+    for (int i = 0; i < 60; i++) {
+        ptrdiff_t n = tu_fuzz_size(100000), ox = (ptrdiff_t)(tu_rand_u64() % 4);
+        int in_place = tu_rand_u64() % 3 == 0;
+        ptrdiff_t oy = in_place ? ox : (ptrdiff_t)(tu_rand_u64() % 4);
+        run_case(&g, v, n, ox, oy, in_place, tu_rand_u64() % 4 ? PLAIN : SPECIAL, t);
+    }
+    tu_end(&g);
+}
+
 /* ---- bad input: one buffer holds x (random) then y (canary); all of it must be untouched ---- */
 
 static void expect(tu_group *g, const char *name, tu_mat *buf, kl_status want, const char *what,
@@ -156,6 +169,7 @@ int main(void) {
             group_shapes(v, threads[ti], PLAIN, "shapes");
             group_offsets(v, threads[ti]);
             group_large(v, threads[ti]);
+            group_fuzz(v, threads[ti]);
             group_shapes(v, threads[ti], SPECIAL, "nan_inf");
         }
         kl_set_num_threads(0);

@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,12 @@ void tu_fill_uniform(tu_mat *m, float lo, float hi) {
 }
 
 /* ---- shapes ---- */
+
+ptrdiff_t tu_fuzz_size(ptrdiff_t max) {
+    if (tu_rand_u64() % 8 == 0) return (ptrdiff_t)(tu_rand_u64() % 4);
+    ptrdiff_t v = (ptrdiff_t)exp(tu_uniform(0.0f, 1.0f) * log((double)max));
+    return v < 1 ? 1 : v > max ? max : v;
+}
 
 size_t tu_add(ptrdiff_t *list, size_t count, size_t cap, ptrdiff_t v, ptrdiff_t max) {
     if (v < 0 || v > max || count >= cap) return count;

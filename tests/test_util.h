@@ -49,6 +49,9 @@ void tu_fill_uniform(tu_mat *m, float lo, float hi); /* elements only; padding k
 
 /* ---- shapes and threads --------------------------------------------------------------- */
 
+/* A random size: 0..3 one time in eight, else log-uniform in [1, max]. */
+ptrdiff_t tu_fuzz_size(ptrdiff_t max);
+
 /* Appends v to list (if 0 <= v <= max and not present). Returns the new count. */
 size_t tu_add(ptrdiff_t *list, size_t count, size_t cap, ptrdiff_t v, ptrdiff_t max);
 /* 0, 1, 2, 3, primes, and 2^j - 1, 2^j, 2^j + 1 for 2^j <= max. Returns the count. */
