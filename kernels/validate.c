@@ -20,6 +20,11 @@ static size_t span_bytes(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld, int *ok) 
     return (size_t)bytes;
 }
 
+/* A contiguous vector or matrix: its leading dimension is its row length (at least 1). */
+static size_t contiguous_bytes(ptrdiff_t rows, ptrdiff_t cols, int *ok) {
+    return span_bytes(rows, cols, cols > 1 ? cols : 1, ok);
+}
+
 static int overlaps(const void *a, size_t abytes, const void *b, size_t bbytes) {
     if (abytes == 0 || bbytes == 0) return 0;
     uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
@@ -66,7 +71,7 @@ kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
 kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y) {
     if (!v || v->op != KL_OP_RELU) return KL_EINVAL;
     int ok = 1;
-    size_t bytes = span_bytes(1, n, n, &ok);
+    size_t bytes = contiguous_bytes(1, n, &ok);
     if (!ok || needs_pointer(bytes, x) || needs_pointer(bytes, y)) return KL_EINVAL;
     if (x != y && overlaps(x, bytes, y, bytes)) return KL_EINVAL; /* only exact in-place */
     if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
@@ -82,8 +87,8 @@ kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, 
     if (!v || v->op != KL_OP_LAYERNORM) return KL_EINVAL;
     if (!(eps >= 0.0f) || isinf(eps)) return KL_EINVAL; /* also rejects NaN */
     int ok = 1;
-    size_t xy = span_bytes(rows, cols, cols, &ok), gb = span_bytes(1, cols, cols, &ok);
-    size_t stats = span_bytes(1, rows, rows, &ok);
+    size_t xy = contiguous_bytes(rows, cols, &ok), gb = contiguous_bytes(1, cols, &ok);
+    size_t stats = contiguous_bytes(1, rows, &ok);
     if (!ok) return KL_EINVAL;
     if (xy == 0) stats = gb = 0; /* nothing is read or written */
     if (needs_pointer(xy, x) || needs_pointer(xy, y) || needs_pointer(gb, gamma) ||
