@@ -13,6 +13,7 @@ Exit 77 (meson: skipped) when chromium is not installed: apt-get install -y chro
 The rendered page and screenshot are kept in --keep DIR (default: a temporary directory).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -89,6 +90,25 @@ def main():
     if remote:
         fail(f"the page references the network: {remote[:3]}")
     print(f"ok   rendered {page}: {EXPECTED_PLOTS} embedded plots, no network references")
+
+    # 2b. A flagged memory row is shown and highlighted, never dropped.
+    with open(fixture, encoding="utf-8") as f:
+        rep = json.load(f)
+    rows = [e for e in (rep.get("memory") or {}).get("entries", []) if e.get("status") == "ok"]
+    if not rows:
+        fail("the fixture has no profiled memory rows: regenerate it with scripts/profile enabled")
+    rows[0]["flagged"] = True
+    flagged_dir = os.path.join(work, "flagged")
+    os.makedirs(flagged_dir)
+    with open(os.path.join(flagged_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(rep, f)
+    r = subprocess.run([py, render, flagged_dir], capture_output=True, text=True)
+    flagged_html = open(os.path.join(flagged_dir, "report.html"), encoding="utf-8").read() if r.returncode == 0 else ""
+    label = f"{rows[0]['op']}/{rows[0]['variant']}"
+    if not re.search(r'<tr class="flagged"><td>' + re.escape(label) + "</td>", flagged_html) \
+            or "1 flagged" not in flagged_html:
+        fail(f"a flagged memory row ({label}) is not shown highlighted")
+    print(f"ok   a flagged memory row ({label}) is shown, highlighted")
 
     # 3 + 4. Load it; read the page's own image check; no console messages.
     url = "file://" + page
