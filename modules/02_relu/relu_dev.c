@@ -85,8 +85,9 @@ static float lesson_uniform(uint64_t *s) { /* xorshift64*, in [-1, 1) */
 /* One size, out of place then in place, pointers off a 64-byte boundary, specials planted. */
 static int check_one(const char *name, ptrdiff_t n) {
     enum { OFF = 1, GUARD = 16 };
-    float *xbuf = aligned_alloc(64, sizeof(float) * (size_t)(n + OFF + GUARD + 15) / 16 * 16 + 64);
-    float *ybuf = aligned_alloc(64, sizeof(float) * (size_t)(n + OFF + GUARD + 15) / 16 * 16 + 64);
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    const size_t bytes = ((size_t)(n + OFF + GUARD) * sizeof(float) + 63) / 64 * 64;
+    float *xbuf = aligned_alloc(64, bytes), *ybuf = aligned_alloc(64, bytes);
     float *x0 = malloc(sizeof(float) * (size_t)n);
     int fail = 0;
     if (!xbuf || !ybuf || !x0) {
