@@ -110,7 +110,11 @@ int main(int argc, char **argv) {
 
     benchmark::Initialize(&n, args.data());
     if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
-    benchmark::RunSpecifiedBenchmarks();
+    std::size_t ran = benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    if (ran == 0) {  // a bad or unmatched --benchmark_filter: no results is a failure
+        std::fprintf(stderr, "kl_bench: no benchmark ran (check --benchmark_filter)\n");
+        return 1;
+    }
     return 0;
 }

@@ -26,6 +26,7 @@ USAGE
 }
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
+phase() { echo "==> [$((SECONDS - start)) s] $*"; }
 
 quick=0 profile=1 filter="" out=""
 while [ $# -gt 0 ]; do
@@ -42,10 +43,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+start=$SECONDS
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=/usr/bin/python3
-start=$SECONDS
 
 host=$(hostname -s 2>/dev/null || hostname)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -53,17 +54,17 @@ final=${out:-reports/runs/$host-$stamp}
 [ -e "$final" ] && die "$final already exists: not overwriting it"
 parent=$(dirname "$final")
 
-echo "==> dependencies"
+phase "dependencies"
 scripts/deps.sh --install
 
-echo "==> configure build/ (release)"
+phase "configure build/ (release)"
 if [ -f build/meson-private/coredata.dat ]; then
   meson configure build -Dbuildtype=release -Dbench=enabled
 else
   meson setup build --buildtype=release -Dbench=enabled
 fi
 
-echo "==> build"
+phase "build"
 ninja -C build -j "$(nproc)"
 bench=build/harness/kl_bench
 [ -x "$bench" ] || die "$bench was not built (see the meson output above)"
@@ -80,17 +81,17 @@ load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }'; then
   echo "bench.sh: WARNING: load average $load on $(nproc) cores: timings, multi-threaded ones above all, will be noisy" >&2
 fi
-echo "==> benchmark: $bench ${args[*]}"
+phase "benchmark: $bench ${args[*]}"
 "$bench" "${args[@]}" || die "kl_bench failed (exit $?)"
 
 memory=()
 if [ $profile = 1 ] && [ -x scripts/profile ]; then
-  echo "==> memory profile: scripts/profile --out $tmp"
+  phase "memory profile: scripts/profile --out $tmp"
   scripts/profile --out "$tmp" || die "scripts/profile failed (use --no-profile to skip it)"
   if [ -f "$tmp/memory.json" ]; then memory=(--memory "$tmp/memory.json"); fi
 fi
 
-echo "==> report"
+phase "report"
 $py scripts/report.py "$tmp/bench.json" "${memory[@]}" --json "$tmp/report.json" --md "$tmp/report.md"
 
 [ -e "$final" ] && die "$final appeared while running: not overwriting it"
