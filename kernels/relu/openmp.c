@@ -14,9 +14,9 @@
 
 /* Measured (modules/02_relu/README.md): avx2 on 1 thread against this rung on 2, median of
  * interleaved calls, n = 4 Ki..512 Ki floats: 2 threads lose below 32 Ki floats (0.4x at
- * 4 Ki: ~2 us to wake the team), break even at 32 Ki, and win from 64 Ki (1.04-1.12x, then
- * 1.3-1.6x from 128 Ki). */
-#define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 16)
+ * 4 Ki: ~2 us to wake the team), break even at 32 Ki (0.98-1.05x), and win from 64 Ki
+ * (1.04-1.12x, then 1.3-1.6x from 128 Ki). The default is the crossover, 32 Ki. */
+#define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
 
 ptrdiff_t kl_relu_omp_min(void) {
     static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */

@@ -237,8 +237,8 @@ static int test_relu_avx512(void) {
 // time. Why threads help a kernel that does almost no arithmetic: one core cannot keep enough
 // cache misses in flight to saturate DRAM (its line-fill buffers run out), and each core brings
 // its own L1 and L2 bandwidth. Why they can hurt: waking a team costs microseconds. Below
-// `KL_RELU_OMP_MIN` floats (65,536 by default, measured: see README.md) the rung runs on the
-// calling thread.
+// `KL_RELU_OMP_MIN` floats (32,768 by default, the measured crossover: see README.md) the
+// rung runs on the calling thread.
 
 // %% [code] {"kernel": "kernels/relu/openmp.c", "grade_id": "relu_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/openmp.c; scripts/render inlines it here.
@@ -252,7 +252,7 @@ static int test_relu_avx512(void) {
 // %% [code] {"grade_id": "test_relu_openmp", "points": 3, "locked": true}
 static int test_relu_openmp(void) {
     if (skip_rung("openmp")) return 0;
-    static const ptrdiff_t big[] = {65535, 65536, 65537, 300007, 524301, 1048593};
+    static const ptrdiff_t big[] = {32767, 32768, 32769, 300007, 524301, 1048593};
     int fail = 0;
     for (int threads = 1; threads <= 2 && !fail; threads++) {
         if (kl_set_num_threads(threads) != KL_OK) {

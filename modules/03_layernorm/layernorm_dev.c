@@ -282,8 +282,8 @@ static int test_layernorm_avx512(void) {
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
 // rstd, written once) and runs the best SIMD row kernel the CPU has. A row is never split, so
-// nothing needs a cross-thread reduction. Below 32 Ki floats in all (`KL_LAYERNORM_OMP_MIN`),
-// or with a single row, it stays on the calling thread.
+// nothing needs a cross-thread reduction. Below 8 Ki floats in all (`KL_LAYERNORM_OMP_MIN`,
+// the measured crossover, see README.md), or with a single row, it stays on the calling thread.
 
 // %% [code] {"kernel": "kernels/layernorm/openmp.c", "grade_id": "layernorm_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/openmp.c; scripts/render inlines it here.
