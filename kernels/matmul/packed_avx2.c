@@ -19,13 +19,15 @@ static inline void row_masks(ptrdiff_t nr, __m256i *m0, __m256i *m1) {
 }
 
 /* c[mr][nr] = alpha * acc + beta * c for the valid corner; beta == 0 never reads c.
- * Full tiles use plain stores; fringe tiles mask columns and skip rows (no bounce buffer). */
+ * Rows past mr are skipped; columns past nr are masked (no bounce buffer). Masked loads and
+ * stores are microcoded on Zen 3, so full-width rows use plain ones. */
 static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR][2], float alpha,
                                                              float beta, float *c, ptrdiff_t ldc,
                                                              ptrdiff_t mr, ptrdiff_t nr) {
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    if (mr == MR && nr == NR) {
+    if (nr == NR) { /* full width: plain stores for the valid rows */
         for (int i = 0; i < MR; i++) {
+            if (i >= mr) break;
             __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
             if (beta != 0.0f) {
                 r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + i * ldc), r0);
