@@ -128,7 +128,12 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
  * and they share L3. Splitting ic gives each core its own A block in its own L2 and shares the
  * B panel through L3, where it lives anyway; there is one barrier per KC x NC panel. Splitting jr
  * needs both cores to read the same A block (so it sits in both L2s, half of each wasted) and a
- * barrier per MC block. Measured (see the report): ic was as fast or faster at every size. */
+ * barrier per MC block. jr balances better when m is small and n large (ic gives each thread
+ * whole MR panels of rows: m = 16 splits 12 + 4); ic balances to within MR rows otherwise.
+ * Measurement: a jr split was written too (it passed the oracle; not kept). On the shared
+ * 2-core VM during development (load average 8-15) two-thread timings of either swung 5x
+ * between runs, so the choice rests on the cache argument above. Re-measure on a quiet
+ * machine before teaching a number. */
 static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, int nth,
                             ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                             ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
