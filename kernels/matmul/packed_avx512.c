@@ -37,22 +37,36 @@ static inline __attribute__((always_inline)) void store_tile(__m512 acc[MR][2], 
     }
 }
 
+/* One row i of the tile for one k step: broadcast A_(i), two FMAs into c<i>_0, c<i>_1.
+ * Both kernels define A_(i) as where their row i of A is. */
+#define ROW(i)                                                                              \
+    ai = _mm512_set1_ps(A_(i));                                                             \
+    c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);                                           \
+    c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1)
+
 /* The packed micro-kernel. a[k][12], b[k][32] packed and 64-byte aligned (gemm.h). */
 static kl_status ukr_12x32(ptrdiff_t k, float alpha, const float *a, const float *b, float beta,
                            float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
     /* BEGIN SOLUTION */
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    /* 24 named accumulators, not an array: gcc keeps an array indexed in a loop on the stack
+     * (a store per FMA). ROW(i) (above) is one row of the tile. */
+    __m512 z = _mm512_setzero_ps(), c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z,
+           c3_0 = z, c3_1 = z, c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z,
+           c7_0 = z, c7_1 = z, c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z,
+           c11_0 = z, c11_1 = z;
     for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-#pragma GCC unroll 2
+#define A_(i) a[i]
+#pragma GCC unroll 4 /* gcc 12: unroll 1 or 2 spills a row of B to the stack; 4 does not */
     for (ptrdiff_t p = 0; p < k; p++, a += MR, b += NR) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), ai;
+        _mm_prefetch((const char *)(a + 192), _MM_HINT_T0); /* A from L2, 16 k steps ahead */
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+        ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
     }
+#undef A_
+    __m512 acc[MR][2] = {{c0_0, c0_1}, {c1_0, c1_1}, {c2_0, c2_1}, {c3_0, c3_1},
+                         {c4_0, c4_1}, {c5_0, c5_1}, {c6_0, c6_1}, {c7_0, c7_1},
+                         {c8_0, c8_1}, {c9_0, c9_1}, {c10_0, c10_1}, {c11_0, c11_1}};
     store_tile(acc, alpha, beta, c, ldc, mr, nr);
     return KL_OK;
     /* END SOLUTION */
@@ -71,16 +85,20 @@ static inline __attribute__((always_inline)) void direct_tile(
     for (int i = 0; i < MR; i++) ar[i] = A + (i < mr ? i : mr - 1) * lda;
     __mmask16 m0, m1;
     row_masks(nr, &m0, &m1);
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    __m512 z = _mm512_setzero_ps(), c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z,
+           c3_0 = z, c3_1 = z, c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z,
+           c7_0 = z, c7_1 = z, c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z,
+           c11_0 = z, c11_1 = z;
+#define A_(i) ar[i][p]
     for (ptrdiff_t p = 0; p < k; p++, B += ldb) {
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, B), b1 = _mm512_maskz_loadu_ps(m1, B + 16);
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(ar[i][p]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, B), b1 = _mm512_maskz_loadu_ps(m1, B + 16), ai;
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+        ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
     }
+#undef A_
+    __m512 acc[MR][2] = {{c0_0, c0_1}, {c1_0, c1_1}, {c2_0, c2_1}, {c3_0, c3_1},
+                         {c4_0, c4_1}, {c5_0, c5_1}, {c6_0, c6_1}, {c7_0, c7_1},
+                         {c8_0, c8_1}, {c9_0, c9_1}, {c10_0, c10_1}, {c11_0, c11_1}};
     store_tile(acc, alpha, beta, C, ldc, mr, nr);
 }
 
