@@ -34,19 +34,6 @@ kl_status kl_relu_span_avx512(ptrdiff_t n, const float *x, float *y, int stream)
 ptrdiff_t kl_relu_strip(void);
 ptrdiff_t kl_relu_stream_min(void);
 ptrdiff_t kl_relu_omp_min(void);
-KL_DECLARE_RELU(kl_relu_blocked);
-size_t kl_relu_blocked_blocking(ptrdiff_t *sizes, size_t cap); /* strip length */
-KL_DECLARE_RELU(kl_relu_avx2);
-KL_DECLARE_RELU(kl_relu_avx512);
-KL_DECLARE_RELU(kl_relu_openmp);
-/* ReLU helpers shared between rungs (relu/blocked.c, avx2.c, avx512.c, openmp.c):
- * span kernels (stream: non-temporal stores for y, only when y != x), the strip length,
- * the out-of-place size from which y is streamed, and the size from which openmp threads. */
-kl_status kl_relu_span_avx2(ptrdiff_t n, const float *x, float *y, int stream);
-kl_status kl_relu_span_avx512(ptrdiff_t n, const float *x, float *y, int stream);
-ptrdiff_t kl_relu_strip(void);
-ptrdiff_t kl_relu_stream_min(void);
-ptrdiff_t kl_relu_omp_min(void);
 KL_DECLARE_LAYERNORM(kl_layernorm_naive);
 KL_DECLARE_LAYERNORM(kl_layernorm_welford);
 KL_DECLARE_LAYERNORM(kl_layernorm_blocked);
