@@ -143,7 +143,7 @@ const kl_gemm_kernel kl_gemm_avx2_kernel = {MR, NR, ukr_6x16, pack_a_6, pack_b_1
 
 /* One tile straight from A (rows lda apart) and B (rows ldb apart). Rows past mr re-read row
  * mr - 1 (computed, never stored); columns past nr are masked on load, so nothing outside
- * A or B is touched. */
+ * A or B is touched. masked: 0 full width, 1 nr < 16, 2 nr <= 8 (one vector of B per row). */
 static inline __attribute__((always_inline)) void direct_tile(
     ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
     float beta, float *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr, int masked) {
@@ -157,8 +157,17 @@ static inline __attribute__((always_inline)) void direct_tile(
 #pragma GCC unroll 2
     for (ptrdiff_t p = 0; p < k; p++, B += ldb) {
         __m256 b0 = masked ? _mm256_maskload_ps(B, m0) : _mm256_loadu_ps(B);
-        __m256 b1 = masked ? _mm256_maskload_ps(B + 8, m1) : _mm256_loadu_ps(B + 8);
         __m256 ai;
+        if (masked == 2) { /* nr <= 8: half the work of a masked 16-wide tile */
+            ai = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(ai, b0, c00);
+            ai = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(ai, b0, c10);
+            ai = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(ai, b0, c20);
+            ai = _mm256_broadcast_ss(a3 + p); c30 = _mm256_fmadd_ps(ai, b0, c30);
+            ai = _mm256_broadcast_ss(a4 + p); c40 = _mm256_fmadd_ps(ai, b0, c40);
+            ai = _mm256_broadcast_ss(a5 + p); c50 = _mm256_fmadd_ps(ai, b0, c50);
+            continue;
+        }
+        __m256 b1 = masked ? _mm256_maskload_ps(B + 8, m1) : _mm256_loadu_ps(B + 8);
         ai = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
         ai = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
         ai = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
@@ -187,9 +196,12 @@ kl_status kl_matmul_avx2_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alp
             if (nr == NR)
                 direct_tile(k, alpha, A + i * lda, lda, B + j, ldb, beta, C + i * ldc + j, ldc,
                             mr, nr, 0);
-            else
+            else if (nr > 8)
                 direct_tile(k, alpha, A + i * lda, lda, B + j, ldb, beta, C + i * ldc + j, ldc,
                             mr, nr, 1);
+            else
+                direct_tile(k, alpha, A + i * lda, lda, B + j, ldb, beta, C + i * ldc + j, ldc,
+                            mr, nr, 2);
         }
     }
     return KL_OK;
