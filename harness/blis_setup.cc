@@ -1,7 +1,6 @@
 #include "blis_setup.h"
 
 #include <blis.h>
-#include <cpuid.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -9,50 +8,19 @@
 
 #include <benchmark/benchmark.h>
 
+extern "C" {
+#include "massif/blis_arch.h"
+}
+
 namespace klb {
 
-// Debian's BLIS 0.9.0 falls back to `generic` (~5x slower) on CPUs it does not know (Zen 5).
-// Choose the best sub-configuration this CPU can run; values are BLIS's enum arch_t.
-// Never 0 (skx) without AVX-512: it dies with SIGILL.
+// The sub-configuration choice (CPUID -> BLIS_ARCH_TYPE, never skx without AVX-512) lives in
+// massif/blis_arch.c, shared with the Massif workload so both pick the same BLIS.
 static int choose_arch(std::string *why) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
-        *why = "AVX-512 F+BW+DQ+VL";
-        return BLIS_ARCH_SKX;
-    }
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    char vendor[13] = {0};
-    if (__get_cpuid(0, &a, &b, &c, &d)) {
-        std::memcpy(vendor, &b, 4);
-        std::memcpy(vendor + 4, &d, 4);
-        std::memcpy(vendor + 8, &c, 4);
-    }
-    unsigned family = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d)) {
-        family = (a >> 8) & 0xf;
-        if (family == 0xf) family += (a >> 20) & 0xff;
-    }
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    bool amd = std::strcmp(vendor, "AuthenticAMD") == 0;
-    char fam[16];
-    std::snprintf(fam, sizeof fam, "0x%x", family);
-    if (amd && avx2 && family >= 0x19) {
-        *why = std::string("AMD family ") + fam + ", AVX2+FMA";
-        return BLIS_ARCH_ZEN3;
-    }
-    if (amd && avx2 && family == 0x17) {
-        *why = std::string("AMD family ") + fam + ", AVX2+FMA";
-        return BLIS_ARCH_ZEN2;
-    }
-    if (avx2) {
-        *why = "AVX2+FMA";
-        return BLIS_ARCH_HASWELL;
-    }
-#endif
-    *why = "no AVX2+FMA: left to BLIS";
-    return -1;
+    char buf[96];
+    int arch = kl_blis_choose_arch(buf, sizeof buf);
+    *why = buf;
+    return arch;
 }
 
 void blis_prepare() {
