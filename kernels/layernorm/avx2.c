@@ -34,7 +34,7 @@ static inline double hsum_pd(__m256d v) {
 /* sum over len floats of (x - s). The shift runs on the FMA pipes (x * 1 - s, rounded once,
  * the same value as x - s) so the adds have the two FADD pipes to themselves; 8 accumulators
  * cover the add latency. Folded into double every 256 floats. */
-static double sum_shifted(ptrdiff_t len, const float *x, float s) {
+static inline double sum_shifted(ptrdiff_t len, const float *x, float s) {
     const __m256 ns = _mm256_set1_ps(-s), one = _mm256_set1_ps(1.0f);
     __m256d acc = _mm256_setzero_pd();
     ptrdiff_t i = 0;
@@ -65,7 +65,7 @@ static double sum_shifted(ptrdiff_t len, const float *x, float s) {
 
 /* sum over len floats of (x - mu)^2: one sub (FADD pipe) and one FMA per vector,
  * 8 accumulators to cover the FMA latency. */
-static double sum_sq(ptrdiff_t len, const float *x, float mu) {
+static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
     const __m256 vm = _mm256_set1_ps(mu);
     __m256d acc = _mm256_setzero_pd();
     ptrdiff_t i = 0;
@@ -96,7 +96,7 @@ static double sum_sq(ptrdiff_t len, const float *x, float mu) {
     return hsum_pd(fold(acc, q));
 }
 
-static void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
+static inline void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
                       float r, float *y, int stream) {
     const __m256 vm = _mm256_set1_ps(mu), vr = _mm256_set1_ps(r);
     ptrdiff_t i = 0;

@@ -16,7 +16,7 @@ static inline __m512d fold(__m512d acc, __m512 v) {
 }
 
 /* sum over len floats of (x - s), the shift on the FMA pipes (x * 1 - s), as in avx2.c */
-static double sum_shifted(ptrdiff_t len, const float *x, float s) {
+static inline double sum_shifted(ptrdiff_t len, const float *x, float s) {
     const __m512 ns = _mm512_set1_ps(-s), one = _mm512_set1_ps(1.0f);
     __m512d acc = _mm512_setzero_pd();
     ptrdiff_t i = 0;
@@ -41,7 +41,7 @@ static double sum_shifted(ptrdiff_t len, const float *x, float s) {
 }
 
 /* sum over len floats of (x - mu)^2 */
-static double sum_sq(ptrdiff_t len, const float *x, float mu) {
+static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
     const __m512 vm = _mm512_set1_ps(mu);
     __m512d acc = _mm512_setzero_pd();
     ptrdiff_t i = 0;
@@ -73,7 +73,7 @@ static double sum_sq(ptrdiff_t len, const float *x, float mu) {
     return _mm512_reduce_add_pd(fold(acc, q));
 }
 
-static void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
+static inline void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
                       float r, float *y, int stream) {
     const __m512 vm = _mm512_set1_ps(mu), vr = _mm512_set1_ps(r);
     ptrdiff_t i = 0;

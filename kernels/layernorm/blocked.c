@@ -9,7 +9,7 @@
 #include "ln_row.h"
 
 /* sum over len floats of (x - s), in 8 float lanes folded into double every 256 floats */
-static double sum_shifted(ptrdiff_t len, const float *x, float s) {
+static inline double sum_shifted(ptrdiff_t len, const float *x, float s) {
     double acc = 0.0;
     for (ptrdiff_t i = 0; i < len; i += 256) {
         ptrdiff_t end = len - i < 256 ? len : i + 256, j = i;
@@ -23,7 +23,7 @@ static double sum_shifted(ptrdiff_t len, const float *x, float s) {
 }
 
 /* sums of d and d*d over len floats, d = x - m */
-static void sum_dev(ptrdiff_t len, const float *x, float m, double *D, double *Q) {
+static inline void sum_dev(ptrdiff_t len, const float *x, float m, double *D, double *Q) {
     double dd = 0.0, qq = 0.0;
     for (ptrdiff_t i = 0; i < len; i += 256) {
         ptrdiff_t end = len - i < 256 ? len : i + 256, j = i;

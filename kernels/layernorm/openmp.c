@@ -27,7 +27,7 @@ ptrdiff_t kl_layernorm_omp_min(void) {
     return cached;
 }
 
-static kl_ln_row_fn best_row(void) {
+static inline kl_ln_row_fn best_row(void) {
 #ifdef KL_HAVE_SIMD
     if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_row_avx512;
     if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_row_avx2;
@@ -36,9 +36,10 @@ static kl_ln_row_fn best_row(void) {
 }
 
 /* rows [r0, r1); returns the first non-OK status */
-static kl_status rows_range(kl_ln_row_fn row, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
-                            const float *x, const float *gamma, const float *beta, float eps,
-                            float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream) {
+static inline kl_status rows_range(kl_ln_row_fn row, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
+                                   const float *x, const float *gamma, const float *beta,
+                                   float eps, float *y, float *mean, float *rstd, ptrdiff_t chunk,
+                                   int stream) {
     for (ptrdiff_t r = r0; r < r1; r++) {
         float m, s; /* mean/rstd may be NULL: write through locals */
         kl_status st = row(cols, x + r * cols, gamma, beta, eps, y + r * cols, &m, &s, chunk, stream);
@@ -52,11 +53,11 @@ static kl_status rows_range(kl_ln_row_fn row, ptrdiff_t r0, ptrdiff_t r1, ptrdif
 
 kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                               const float *beta, float eps, float *y, float *mean, float *rstd) {
+    /* BEGIN SOLUTION */
     kl_ln_row_fn row = best_row();
     ptrdiff_t chunk = kl_ln_chunk();
     int stream = x != y && rows * cols >= kl_ln_stream_min();
     int threads = kl_threads();
-    /* BEGIN SOLUTION */
     if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min())
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */

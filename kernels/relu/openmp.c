@@ -31,13 +31,13 @@ ptrdiff_t kl_relu_omp_min(void) {
 
 typedef kl_status (*span_fn)(ptrdiff_t n, const float *x, float *y, int stream);
 
-static kl_status span_scalar(ptrdiff_t n, const float *x, float *y, int stream) {
+static inline kl_status span_scalar(ptrdiff_t n, const float *x, float *y, int stream) {
     (void)stream;
     for (ptrdiff_t i = 0; i < n; i++) y[i] = !(x[i] <= 0.0f) ? x[i] : 0.0f;
     return KL_OK;
 }
 
-static span_fn best_span(void) {
+static inline span_fn best_span(void) {
 #ifdef KL_HAVE_SIMD
     if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_relu_span_avx512;
     if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_relu_span_avx2;
@@ -46,10 +46,10 @@ static span_fn best_span(void) {
 }
 
 kl_status kl_relu_openmp(ptrdiff_t n, const float *x, float *y) {
+    /* BEGIN SOLUTION */
     span_fn span = best_span();
     int stream = x != y && n >= kl_relu_stream_min();
     int threads = kl_threads();
-    /* BEGIN SOLUTION */
     if (threads <= 1 || n < kl_relu_omp_min()) return span(n, x, y, stream);
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
 #ifdef _OPENMP
