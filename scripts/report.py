@@ -217,6 +217,20 @@ def size_str(s):
     return f"{s.get('n')} ({s.get('ws', '?')})"
 
 
+def above_ceiling(report):
+    """Results faster than their ceiling (beyond 5%): only a noisy run measures a ceiling low."""
+    return [r for r in report["results"] if (r["fraction_of_ceiling"] or 0) > 1.05]
+
+
+def noise_note(report):
+    over = above_ceiling(report)
+    if not over:
+        return None
+    load = report["run"]["load_avg"][0] if report["run"]["load_avg"] else "unknown"
+    return (f"{len(over)} results exceed their measured ceiling, so the machine was not quiet "
+            f"(load average at start: {load}): rerun on an idle machine before comparing.")
+
+
 def summary_rows(report):
     rows = []
     for r in report["results"]:
@@ -239,6 +253,8 @@ def markdown(report):
     ok = report["correctness"]
     status = "every check passed" if ok["all_passed"] else f"{ok['failed']} of {ok['checked']} FAILED"
     out.append(f"**Correctness:** {status} ({ok['checked']} results, size set `{run['size_set']}`).")
+    if noise_note(report):
+        out += ["", f"**Warning:** {noise_note(report)}"]
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",
             "- Caches: " + ", ".join(f"{k} {v['bytes'] // 1024} KiB ({v['source']})" for k, v in m["caches"].items()),
@@ -320,6 +336,8 @@ def print_summary(report):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    if noise_note(report):
+        print(f"\nWARNING: {noise_note(report)}")
 
 
 def main(argv=None):
