@@ -33,9 +33,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-profile) profile=0 ;;
-    --filter) [ $# -ge 2 ] && [ -n "$2" ] || die "--filter needs a REGEX"; filter=$2; shift ;;
+    --filter) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--filter needs a REGEX"; filter=$2; shift ;;
     --filter=*) filter=${1#--filter=}; [ -n "$filter" ] || die "--filter needs a REGEX" ;;
-    --out) [ $# -ge 2 ] && [ -n "$2" ] || die "--out needs a DIR"; out=$2; shift ;;
+    --out) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--out needs a DIR"; out=$2; shift ;;
     --out=*) out=${1#--out=}; [ -n "$out" ] || die "--out needs a DIR" ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
