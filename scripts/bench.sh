@@ -9,7 +9,7 @@ usage: scripts/bench.sh [--quick] [--no-profile] [--filter REGEX] [--out DIR]
 
 Installs missing Debian packages (scripts/deps.sh), configures build/ as a release build,
 builds, runs build/harness/kl_bench with live progress, and writes
-  reports/runs/<host>-<utc>/{bench.json, report.json, report.md[, memory.json]}
+  reports/runs/<host>-<utc>/{bench.json, report.json, report.md, report.html[, memory.json]}
 all at once (built in a temporary directory, then renamed): a failed run leaves nothing
 behind and never replaces an existing report. Ends with a summary table and the path.
 
@@ -93,6 +93,10 @@ fi
 
 phase "report"
 $py scripts/report.py "$tmp/bench.json" "${memory[@]}" --json "$tmp/report.json" --md "$tmp/report.md"
+if [ -x scripts/report_html.py ]; then
+  phase "report.html: scripts/report_html.py $tmp"
+  $py scripts/report_html.py "$tmp" || die "scripts/report_html.py failed"
+fi
 
 [ -e "$final" ] && die "$final appeared while running: not overwriting it"
 chmod -R a+rX "$tmp"  # mktemp/mkstemp make them private; a report is for reading
@@ -104,6 +108,7 @@ $py scripts/report.py "$final/bench.json" --summary
 echo
 passed=$($py -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["correctness"]["all_passed"]))' "$final/report.json")
 echo "bench.sh: done in $((SECONDS - start)) s; report: $final/report.md"
+[ -f "$final/report.html" ] && echo "bench.sh: plots: $final/report.html"
 if [ "$passed" != 1 ]; then
   echo "bench.sh: some kernels FAILED their correctness check (errors in the table above)" >&2
   exit 3
