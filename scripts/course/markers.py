@@ -77,6 +77,51 @@ def _blank_comments_and_strings(src):
     return "".join(out)
 
 
+KEYWORDS = {"return", "if", "else", "for", "while", "do", "switch", "case", "goto", "break",
+            "continue", "sizeof", "typedef", "default"}
+DECL_RE = re.compile(r"^\s*(?:(?:const|static|volatile|register|unsigned|signed|struct|enum)\s+)*"
+                     r"([A-Za-z_]\w*)(?:\s*\*+\s*|\s+)(?:const\s+)?([A-Za-z_]\w*)\s*(?:=|;|\[)")
+
+
+def scaffold_locals(lines, at, path):
+    """Names declared in the enclosing function body before line `at` (the scaffolding a
+    stub leaves unused)."""
+    src = _blank_comments_and_strings("\n".join(lines[:at]))
+    stack = []
+    for i, c in enumerate(src):
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            stack.pop()
+    if not stack:
+        return []
+    names = []
+    for ln in src[stack[0] + 1:].split("\n"):
+        m = DECL_RE.match(ln)
+        if m and m.group(1) not in KEYWORDS and m.group(2) not in KEYWORDS:
+            names.append(m.group(2))
+    return names
+
+
+def solution_only_helpers(lines, path):
+    """{name: line index} of file-scope static functions that only solution blocks call."""
+    src = _blank_comments_and_strings("\n".join(lines)).split("\n")
+    inside = set()
+    for b, e in blocks(lines, SOLUTION, path):
+        inside.update(range(b, e + 1))
+    defs = {}
+    for i, ln in enumerate(src):
+        m = re.match(r"^(?:static\s+(?:inline\s+)?)[^;=()]*?\b([A-Za-z_]\w*)\s*\(", ln)
+        if m:
+            defs[m.group(1)] = i
+    out = {}
+    for name, at in defs.items():
+        uses = [i for i, ln in enumerate(src) if i != at and re.search(r"\b%s\b" % name, ln)]
+        if uses and all(i in inside for i in uses):
+            out[name] = at
+    return out
+
+
 def enclosing_function(lines, at, path):
     """(return_type, [parameter names]) of the function whose body contains line `at`."""
     src = _blank_comments_and_strings("\n".join(lines[:at]))
@@ -126,11 +171,11 @@ def enclosing_function(lines, at, path):
     return " ".join(rtype), names
 
 
-def stub_lines(indent, rtype, params):
+def stub_lines(indent, rtype, params, extra=()):
     note = NOT_IMPLEMENTED if rtype == "kl_status" else NOT_IMPLEMENTED.replace(
         "this rung here (see the lesson), then return KL_OK.", "this here (see the lesson).")
     out = [indent + YOURS[0], indent + note]
-    casts, line = [f"(void){p};" for p in params], indent
+    casts, line = [f"(void){p};" for p in list(params) + [x for x in extra if x not in params]], indent
     for c in casts:
         if len(line) + len(c) > 96 and line.strip():
             out.append(line.rstrip())
@@ -151,10 +196,15 @@ def release_text(text, path, keep_hidden=False):
     (kept with keep_hidden: the version scripts/grade builds when the student lacks a file)."""
     lines = text.split("\n")
     edits = []
+    helpers = solution_only_helpers(lines, path)  # cast in the first stub after their definition
     for b, e in blocks(lines, SOLUTION, path):
         rtype, params = enclosing_function(lines, b, path)
         indent = re.match(r"\s*", lines[b]).group(0)
-        edits.append((b, e, stub_lines(indent, rtype, params)))
+        ready = sorted(n for n, at in helpers.items() if at < b)
+        for n in ready:
+            del helpers[n]
+        extra = scaffold_locals(lines, b, path) + ready
+        edits.append((b, e, stub_lines(indent, rtype, params, extra)))
     for b, e in [] if keep_hidden else blocks(lines, HIDDEN, path):
         indent = re.match(r"\s*", lines[b]).group(0)
         edits.append((b, e, [indent + HIDDEN_ANCHOR]))
