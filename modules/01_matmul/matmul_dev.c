@@ -350,10 +350,11 @@ static int test_matmul_packed(void) {
 // 6-row panels transposed 8 columns at a time in registers, B's slivers copied with two vector
 // moves per row), because the portable packing loops had grown to about 12% of the time at
 // n = 256 once the micro-kernel was fast (about 6% after, as measured by the file's author).
-// Fringe tiles use masked loads and stores for the columns and skip rows past mr. For small
-// problems, where A and B together fit in half of L2, the rung skips packing and runs the same
-// 6×16 tile straight from A and B (the "direct path"): there, packing would only add a copy.
-// This is the first rung that can approach the core's peak (32 flop/cycle).
+// Fringe tiles use masked loads and stores for the columns (a fringe of at most 8 columns in
+// the direct path runs a half-width tile) and skip rows past mr. For small problems, where A
+// and B together fit in half of L2, the rung skips packing and runs the same 6×16 tile straight
+// from A and B (the "direct path"): there, packing would only add a copy. This is the first
+// rung that can approach the core's peak (32 flop/cycle).
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx2.c", "grade_id": "matmul_avx2", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/packed_avx2.c; scripts/render inlines it here.
@@ -400,11 +401,16 @@ static int test_matmul_avx512(void) {
 // threads pack that B panel together (each packs some of its slivers), meet at a barrier, run
 // their blocks, and meet again before the panel is repacked for the next KC block. Splitting
 // the 2nd loop (jr) instead would make every thread read the same A block, so it would be
-// duplicated in every L2 and cost a barrier per MC block. Each thread has its own Ap buffer, so
-// scratch grows with the thread count. The number of MC blocks is rounded to a multiple of the
-// thread count so the threads finish together, and small problems run the single-threaded
-// direct path (starting a team would cost more than the multiply). The rung honours
-// `kl_set_num_threads()` and `OMP_NUM_THREADS`.
+// duplicated in every L2 and cost a barrier per MC block. (jr would balance better when m is
+// small and n large, since ic hands out whole MR-row panels: m = 16 splits 12 + 4. On this
+// shared VM two-thread timings of either split swung 5× between runs, so the choice rests on
+// the cache argument, not on a measurement.) Each thread has its own Ap buffer, so scratch
+// grows with the thread count. The number of MC blocks is rounded to a multiple of the thread
+// count so the threads finish together. Small problems (A and B in half of L2) skip packing and
+// run the AVX2/AVX-512 direct path: on one thread below 2·64³ flops, where starting a team
+// costs more than the multiply, and above that on the team, each thread taking whole MR-row
+// panels of C (or NR-column slivers when m is too short to split), so no two threads write the
+// same tile. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
 
 // %% [code] {"kernel": "kernels/matmul/openmp.c", "grade_id": "matmul_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/openmp.c (and the team in kernels/matmul/gemm.c);
@@ -413,8 +419,10 @@ static int test_matmul_avx512(void) {
 // %% [markdown]
 // ### Testing the OpenMP rung
 // The same checks at 1 thread and at 2 threads (`kl_set_num_threads`), then the default is
-// restored with `kl_set_num_threads(0)`. At 2 threads the packed-path shape has 17 MR-row
-// panels of A, so both threads get MC blocks and both pack part of the B panel.
+// restored with `kl_set_num_threads(0)`. At 2 threads every path runs on the team: the
+// packed-path shape has 17 MR-row panels of A, so both threads get MC blocks and both pack part
+// of the B panel; 61×67×71 is a small problem split by rows; 5×203×301 is a small problem too
+// short to split by rows, so the team splits its columns.
 
 // %% [code] {"grade_id": "test_matmul_openmp", "points": 3, "locked": true}
 static int test_matmul_openmp(void) {
@@ -427,7 +435,7 @@ static int test_matmul_openmp(void) {
             fail = KL_FAIL("kl_get_num_threads() = %d after setting %d", kl_get_num_threads(),
                            threads);
         else if (check_shapes("openmp") || check_tile_edges("openmp") ||
-                 check_packed_path("openmp"))
+                 check_packed_path("openmp") || kl_lesson_check_matmul("openmp", 5, 203, 301))
             fail = KL_FAIL("matmul/openmp fails at %d thread%s", threads, threads > 1 ? "s" : "");
     }
     kl_set_num_threads(0);
