@@ -53,7 +53,7 @@ static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr) {
     const ptrdiff_t f = (ptrdiff_t)sizeof(float);
     kl_mm_blocking b = {mr, nr, 0, 0, 0};
     b.kc = env_or("KL_MATMUL_KC", (ptrdiff_t)kl_cpu_cache_bytes(1) / 2 / (nr * f));
-    b.kc = round_down(b.kc, 8); /* whole cache lines of the A micro-panel's rows, and k-unroll */
+    b.kc = round_down(b.kc, 8); /* a multiple of the micro-kernels' k unroll (4) */
     b.mc = round_down(env_or("KL_MATMUL_MC", (ptrdiff_t)kl_cpu_cache_bytes(2) / 2 / (b.kc * f)), mr);
     b.nc = round_down(env_or("KL_MATMUL_NC", (ptrdiff_t)l3_bytes() / 4 / (b.kc * f)), nr);
     return b;
