@@ -206,3 +206,49 @@ kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t 
     return bad ? KL_EUNSUPPORTED : KL_OK;
     /* END SOLUTION */
 }
+
+/* ---- registry helpers of the SIMD rungs ----
+ * Here, compiled without SIMD flags, so tests and the Massif driver can ask any variant for its
+ * blocking and scratch on any CPU: code in the AVX2/AVX-512 files may use instructions this CPU
+ * lacks even in plain scalar functions (it did: SIGILL on Zen 3 from an AVX-512 helper). */
+#ifdef KL_HAVE_SIMD
+int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    return (double)(m + n) * (double)k * sizeof(float) <= (double)kl_cpu_cache_bytes(2) / 2;
+}
+
+const kl_gemm_kernel *kl_gemm_openmp_kernel(void) {
+    return kl_cpu_isa() >= KL_ISA_AVX512 ? &kl_gemm_avx512_kernel : &kl_gemm_avx2_kernel;
+}
+
+size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+    (void)threads; /* single-threaded */
+    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(&kl_gemm_avx2_kernel, m, n, k, 1);
+}
+
+size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+    (void)threads; /* single-threaded */
+    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(&kl_gemm_avx512_kernel, m, n, k, 1);
+}
+
+/* (T * MCe * KCe + KCe * NCe) * 4 bytes, each buffer rounded up to 64 (see gemm.h);
+ * 0 on the direct path (no packing, on one thread or a team). */
+size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+    return kl_matmul_direct_ok(m, n, k)
+               ? 0
+               : kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k,
+                                 threads > 0 ? threads : kl_threads());
+}
+
+size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {
+    return kl_mm_blocking_list(kl_gemm_avx2_kernel.mr, kl_gemm_avx2_kernel.nr, sizes, cap);
+}
+
+size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap) {
+    return kl_mm_blocking_list(kl_gemm_avx512_kernel.mr, kl_gemm_avx512_kernel.nr, sizes, cap);
+}
+
+size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
+    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
+    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
+}
+#endif

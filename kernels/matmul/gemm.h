@@ -77,8 +77,11 @@ size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap);
 /* Shared by avx2.c / avx512.c and openmp.c: each SIMD rung's micro-kernel, and its no-packing
  * path for small problems (where packing costs more than it saves). */
 extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernel;
-int kl_matmul_avx2_small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);   /* 1: use the direct path */
-int kl_matmul_avx512_small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+/* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
+ * packing would only add a copy. Same rule for both SIMD rungs. */
+int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+/* The micro-kernel the openmp rung runs on this CPU (AVX-512 if kl_cpu_isa() allows). */
+const kl_gemm_kernel *kl_gemm_openmp_kernel(void);
 KL_DECLARE_MATMUL(kl_matmul_avx2_direct);
 KL_DECLARE_MATMUL(kl_matmul_avx512_direct);
 

@@ -9,15 +9,7 @@
 #include <omp.h>
 #endif
 
-static int use_avx512(void) { return kl_cpu_isa() >= KL_ISA_AVX512; }
-
-static const kl_gemm_kernel *kernel(void) {
-    return use_avx512() ? &kl_gemm_avx512_kernel : &kl_gemm_avx2_kernel;
-}
-
-static int small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return use_avx512() ? kl_matmul_avx512_small(m, n, k) : kl_matmul_avx2_small(m, n, k);
-}
+static inline int use_avx512(void) { return kl_cpu_isa() >= KL_ISA_AVX512; }
 
 /* Below this many flops (2mnk) one thread does the direct path alone. A parallel region costs
  * a few microseconds here; 2 * 64^3 flops take ~7 us on one core, so splitting pays above it.
@@ -29,14 +21,15 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
                            ptrdiff_t ldc) {
     /* BEGIN SOLUTION */
     int threads = kl_threads();
-    if (!small(m, n, k))
-        return kl_gemm(kernel(), threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (!kl_matmul_direct_ok(m, n, k))
+        return kl_gemm(kl_gemm_openmp_kernel(), threads, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                       ldc);
     kl_matmul_fn direct = use_avx512() ? kl_matmul_avx512_direct : kl_matmul_avx2_direct;
     if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < TEAM_MIN_FLOPS)
         return direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     /* Direct path on a team: each thread takes whole MR panels of rows of C (or NR slivers
      * of columns when m is too short to split), so no two threads touch the same tile. */
-    const kl_gemm_kernel *uk = kernel();
+    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
     int by_rows = m >= 2 * uk->mr * threads;
     ptrdiff_t unit = by_rows ? uk->mr : uk->nr, units = ((by_rows ? m : n) + unit - 1) / unit;
     if (threads > units) threads = (int)units;
@@ -65,12 +58,4 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
     /* END SOLUTION */
 }
 
-/* (T * MCe * KCe + KCe * NCe) * 4 bytes, each buffer rounded up to 64 (see gemm.h). */
-size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
-    return small(m, n, k) ? 0 : kl_gemm_scratch(kernel(), m, n, k, threads > 0 ? threads : kl_threads());
-}
-
-size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
-    const kl_gemm_kernel *uk = kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
-}
+/* Its scratch and blocking functions are in gemm.c, compiled without AVX flags. */

@@ -179,11 +179,6 @@ static inline __attribute__((always_inline)) void direct_tile(
     store_tile(acc, alpha, beta, C, ldc, mr, nr);
 }
 
-/* Direct when A and B together fit in half of L2 (then packing only adds a copy). */
-int kl_matmul_avx2_small(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return (double)(m + n) * (double)k * sizeof(float) <= (double)kl_cpu_cache_bytes(2) / 2;
-}
-
 kl_status kl_matmul_avx2_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                 const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                 float beta, float *C, ptrdiff_t ldc) {
@@ -213,16 +208,9 @@ kl_status kl_matmul_avx2_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alp
 kl_status kl_matmul_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                          ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                          ptrdiff_t ldc) {
-    if (kl_matmul_avx2_small(m, n, k))
+    if (kl_matmul_direct_ok(m, n, k))
         return kl_matmul_avx2_direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return kl_gemm(&kl_gemm_avx2_kernel, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
-    (void)threads; /* single-threaded */
-    return kl_matmul_avx2_small(m, n, k) ? 0 : kl_gemm_scratch(&kl_gemm_avx2_kernel, m, n, k, 1);
-}
-
-size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {
-    return kl_mm_blocking_list(MR, NR, sizes, cap);
-}
+/* Its scratch and blocking functions are in gemm.c, compiled without AVX flags. */
