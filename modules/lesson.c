@@ -28,16 +28,45 @@ int kl_lesson_fail(const char *file, int line, const char *fmt, ...) {
 
 /* ---- inputs shared by the checks, the workload and the timer ------------------------- */
 
-static float uniform(uint64_t *s) { /* xorshift64*, in [-1, 1) */
+float kl_lesson_uniform(unsigned long long *s) {
     *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
     return (float)((*s * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 23) - 1.0f;
 }
 
+double kl_lesson_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int kl_lesson_valgrind_usable(void) {
+#ifdef __SANITIZE_ADDRESS__
+    return 0; /* ASan's shadow memory and Valgrind cannot share a process */
+#else
+    return access("/usr/bin/valgrind", X_OK) == 0;
+#endif
+}
+
+int kl_lesson_skip_rung(kl_op op, const char *name, int build_optional) {
+    const kl_variant *v = kl_variant_find(op, name);
+    if (!v) {
+        if (!build_optional) return 0;
+        printf("    SKIP: %s/%s is not in this build (configured without SIMD or OpenMP)\n",
+               kl_op_name(op), name);
+        return 1;
+    }
+    if (!kl_variant_available(v)) {
+        printf("    SKIP: CPU lacks %s\n", kl_isa_name(v->isa));
+        return 1;
+    }
+    return 0;
+}
+
 typedef struct { float *a, *b, *c, *c0, *g, *bt, *mean, *rstd; } buffers;
 
-static float *random_floats(size_t count, uint64_t seed, float shift) {
+static float *random_floats(size_t count, unsigned long long seed, float shift) {
     float *p = malloc((count ? count : 1) * sizeof(float));
-    for (size_t i = 0; p && i < count; i++) p[i] = shift + uniform(&seed);
+    for (size_t i = 0; p && i < count; i++) p[i] = shift + kl_lesson_uniform(&seed);
     return p;
 }
 
@@ -159,11 +188,9 @@ double kl_lesson_median_seconds(const char *op, const char *variant, ptrdiff_t d
     if (o != KL_OP_COUNT && t && reps > 0 && make_buffers(o, d0, d1, d2, 0, &bf)) {
         int ok = 1;
         for (int r = 0; r < reps && ok; r++) {
-            struct timespec a, b;
-            clock_gettime(CLOCK_MONOTONIC, &a);
+            double start = kl_lesson_now();
             ok = call(o, variant, d0, d1, d2, &bf) == KL_OK;
-            clock_gettime(CLOCK_MONOTONIC, &b);
-            t[r] = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+            t[r] = kl_lesson_now() - start;
         }
         if (ok) {
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
@@ -193,12 +220,7 @@ static int run_workload(char **argv) {
 
 long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                                 ptrdiff_t d2) {
-#ifdef __SANITIZE_ADDRESS__
-    /* ASan's shadow memory and Valgrind cannot share a process: skip in sanitizer builds. */
-    (void)op, (void)variant, (void)d0, (void)d1, (void)d2;
-    return -1;
-#endif
-    if (access("/usr/bin/valgrind", X_OK) != 0) return -1;
+    if (!kl_lesson_valgrind_usable()) return -1;
     char self[4096], out[] = "/tmp/kl_massif_XXXXXX", outarg[64], dims[3][32];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     int fd = mkstemp(out);

@@ -44,6 +44,21 @@ long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d
 double kl_lesson_median_seconds(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                                 ptrdiff_t d2, int reps);
 
+/* 1 when a rung cannot run here, after printing "SKIP: ..." (the caller's test then passes):
+ * the CPU lacks its ISA, or the rung is absent and `build_optional` (SIMD and OpenMP rungs
+ * are only registered in builds with them). An absent required rung returns 0, so the
+ * caller's check reports it as missing. */
+int kl_lesson_skip_rung(kl_op op, const char *name, int build_optional);
+
+/* Seeded uniform floats in [-1, 1) (xorshift64*): lessons' inputs are reproducible. */
+float kl_lesson_uniform(unsigned long long *state);
+
+/* Monotonic seconds, for the measuring cells. */
+double kl_lesson_now(void);
+
+/* 1 when Massif can profile this binary: valgrind installed and not an ASan build. */
+int kl_lesson_valgrind_usable(void);
+
 /* Prints a failure with its location and returns 1: `return KL_FAIL("n=%d", n);` */
 int kl_lesson_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

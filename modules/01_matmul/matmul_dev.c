@@ -91,22 +91,6 @@ static const kl_variant *matmul_rung(const char *name) {
     return kl_variant_find(KL_OP_MATMUL, name);
 }
 
-/* 1 when the rung cannot run here, after printing why: the caller's test then passes as a SKIP.
- * `build_optional`: the registry lists this rung only in builds with SIMD / OpenMP. */
-static int skip_rung(const char *name, int build_optional) {
-    const kl_variant *v = matmul_rung(name);
-    if (!v) {
-        if (!build_optional) return 0; /* the caller's checks report it as missing */
-        printf("    SKIP: matmul/%s is not in this build (configured without SIMD or OpenMP)\n",
-               name);
-        return 1;
-    }
-    if (!kl_variant_available(v)) {
-        printf("    SKIP: CPU lacks %s\n", kl_isa_name(v->isa));
-        return 1;
-    }
-    return 0;
-}
 
 /* beta = 0 with C full of NaN: C must be overwritten, never read. Integer-valued inputs keep
  * every partial sum exact, so the result must match exactly in any summation order. */
@@ -367,7 +351,7 @@ static int test_matmul_packed(void) {
 
 // %% [code] {"grade_id": "test_matmul_avx2", "points": 3, "locked": true}
 static int test_matmul_avx2(void) {
-    if (skip_rung("avx2", 1)) return 0;
+    if (kl_lesson_skip_rung(KL_OP_MATMUL, "avx2", 1)) return 0;
     return check_shapes("avx2") || check_tile_edges("avx2") || check_packed_path("avx2");
 }
 
@@ -388,7 +372,7 @@ static int test_matmul_avx2(void) {
 
 // %% [code] {"grade_id": "test_matmul_avx512", "points": 2, "locked": true}
 static int test_matmul_avx512(void) {
-    if (skip_rung("avx512", 1)) return 0; /* here: "SKIP: CPU lacks avx512" */
+    if (kl_lesson_skip_rung(KL_OP_MATMUL, "avx512", 1)) return 0; /* here: "SKIP: CPU lacks avx512" */
     return check_shapes("avx512") || check_tile_edges("avx512") || check_packed_path("avx512");
 }
 
@@ -426,7 +410,7 @@ static int test_matmul_avx512(void) {
 
 // %% [code] {"grade_id": "test_matmul_openmp", "points": 3, "locked": true}
 static int test_matmul_openmp(void) {
-    if (skip_rung("openmp", 1)) return 0;
+    if (kl_lesson_skip_rung(KL_OP_MATMUL, "openmp", 1)) return 0;
     int fail = 0;
     for (int threads = 1; threads <= 2 && !fail; threads++) {
         if (kl_set_num_threads(threads) != KL_OK)
@@ -586,13 +570,6 @@ static int measure_ladder(void) {
 // %% [code] {"grade_id": "test_memory_packed", "points": 2, "locked": true}
 enum { MASSIF_N = 192 };
 
-static int valgrind_usable(void) {
-#ifdef __SANITIZE_ADDRESS__
-    return 0;
-#else
-    return access("/usr/bin/valgrind", X_OK) == 0;
-#endif
-}
 
 /* Set (value != NULL) or remove an environment variable; returns its old value (heap copy). */
 static char *swap_env(const char *name, const char *value) {
@@ -645,7 +622,7 @@ static int massif_within(const char *name, ptrdiff_t n) {
 }
 
 static int test_memory_packed(void) {
-    if (!valgrind_usable()) {
+    if (!kl_lesson_valgrind_usable()) {
         printf("    SKIP: valgrind is not installed, or this is a sanitizer build\n");
         return 0;
     }

@@ -87,24 +87,7 @@
 // %% [code]
 static const kl_variant *ln_rung(const char *name) { return kl_variant_find(KL_OP_LAYERNORM, name); }
 
-/* 1 when the rung cannot run here, after printing why: the caller's test then passes. */
-static int skip_rung(const char *name) {
-    const kl_variant *v = ln_rung(name);
-    if (!v) {
-        printf("    SKIP: layernorm/%s is not in this build (configured without SIMD or OpenMP)\n", name);
-        return 1;
-    }
-    if (!kl_variant_available(v)) {
-        printf("    SKIP: CPU lacks %s\n", kl_isa_name(v->isa));
-        return 1;
-    }
-    return 0;
-}
 
-static float lesson_uniform(uint64_t *s) { /* xorshift64*, in [-1, 1) */
-    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-    return (float)((*s * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 23) - 1.0f;
-}
 
 /* In place, with mean/rstd NULL on the first call and present on the second, and specials:
  * row 1 holds a NaN, row 2 an Inf (when rows >= 4); every other row must stay finite. */
@@ -118,9 +101,9 @@ static int check_inplace_and_specials(const char *name, ptrdiff_t rows, ptrdiff_
         fail = KL_FAIL("out of memory");
         goto done;
     }
-    uint64_t seed = 0xD1B54A32D192ED03ULL ^ (uint64_t)(rows * 131 + cols);
-    for (size_t i = 0; i < n; i++) x0[i] = shift + lesson_uniform(&seed);
-    for (ptrdiff_t c = 0; c < cols; c++) g[c] = 1.0f + lesson_uniform(&seed), b[c] = lesson_uniform(&seed);
+    unsigned long long seed = 0xD1B54A32D192ED03ULL ^ (unsigned long long)(rows * 131 + cols);
+    for (size_t i = 0; i < n; i++) x0[i] = shift + kl_lesson_uniform(&seed);
+    for (ptrdiff_t c = 0; c < cols; c++) g[c] = 1.0f + kl_lesson_uniform(&seed), b[c] = kl_lesson_uniform(&seed);
     if (rows >= 4) {
         x0[1 * cols + cols / 2] = NAN;
         x0[2 * cols + cols - 1] = INFINITY;
@@ -252,7 +235,7 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 
 // %% [code] {"grade_id": "test_layernorm_avx2", "points": 3, "locked": true}
 static int test_layernorm_avx2(void) {
-    if (skip_rung("avx2")) return 0;
+    if (kl_lesson_skip_rung(KL_OP_LAYERNORM, "avx2", 1)) return 0;
     return check_rung("avx2") || kl_lesson_check_layernorm("avx2", 300, 2053, 3.0f);
 }
 
@@ -272,7 +255,7 @@ static int test_layernorm_avx2(void) {
 
 // %% [code] {"grade_id": "test_layernorm_avx512", "points": 2, "locked": true}
 static int test_layernorm_avx512(void) {
-    if (skip_rung("avx512")) return 0; /* here: "SKIP: CPU lacks avx512" */
+    if (kl_lesson_skip_rung(KL_OP_LAYERNORM, "avx512", 1)) return 0; /* here: "SKIP: CPU lacks avx512" */
     return check_rung("avx512") || kl_lesson_check_layernorm("avx512", 300, 2053, 3.0f);
 }
 
@@ -294,7 +277,7 @@ static int test_layernorm_avx512(void) {
 
 // %% [code] {"grade_id": "test_layernorm_openmp", "points": 3, "locked": true}
 static int test_layernorm_openmp(void) {
-    if (skip_rung("openmp")) return 0;
+    if (kl_lesson_skip_rung(KL_OP_LAYERNORM, "openmp", 1)) return 0;
     int fail = 0;
     for (int threads = 1; threads <= 2 && !fail; threads++) {
         if (kl_set_num_threads(threads) != KL_OK) {
@@ -340,8 +323,8 @@ static int test_layernorm_cancellation(void) {
         free(x), free(y);
         return KL_FAIL("out of memory");
     }
-    uint64_t seed = 42;
-    for (int i = 0; i < ROWS * COLS; i++) x[i] = 1e4f + lesson_uniform(&seed);
+    unsigned long long seed = 42;
+    for (int i = 0; i < ROWS * COLS; i++) x[i] = 1e4f + kl_lesson_uniform(&seed);
     for (int c = 0; c < COLS; c++) g[c] = 1.0f, b[c] = 0.0f;
     layernorm_float_onepass(ROWS, COLS, x, g, b, 1e-5f, y, mu, rs);
     ptrdiff_t where;
@@ -381,11 +364,6 @@ static int test_layernorm_cancellation(void) {
 //   also lose when the second core is busy with someone else's job.
 
 // %% [code] {"grade_id": "measure_ladder", "points": 0, "locked": true}
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -404,9 +382,9 @@ static double memcpy_seconds(size_t floats, int reps) {
     if (x && y && t) {
         for (size_t i = 0; i < floats; i++) x[i] = (float)(i % 7), y[i] = 0.0f;
         for (int r = 0; r < reps; r++) {
-            double a = now_seconds();
+            double a = kl_lesson_now();
             copy_fn(y, x, sizeof(float) * floats);
-            t[r] = now_seconds() - a;
+            t[r] = kl_lesson_now() - a;
         }
         qsort(t, (size_t)reps, sizeof *t, cmp_double);
         med = t[reps / 2];
@@ -476,13 +454,6 @@ static int measure_ladder(void) {
 // %% [code] {"grade_id": "test_memory_layernorm", "points": 2, "locked": true}
 enum { MASSIF_ROWS = 64, MASSIF_COLS = 1000 };
 
-static int valgrind_usable(void) {
-#ifdef __SANITIZE_ADDRESS__
-    return 0;
-#else
-    return access("/usr/bin/valgrind", X_OK) == 0;
-#endif
-}
 
 static int massif_within(const char *name) {
     const kl_variant *v = ln_rung(name);
@@ -506,7 +477,7 @@ static int massif_within(const char *name) {
 }
 
 static int test_memory_layernorm(void) {
-    if (!valgrind_usable()) {
+    if (!kl_lesson_valgrind_usable()) {
         printf("    SKIP: valgrind is not installed, or this is a sanitizer build\n");
         return 0;
     }
