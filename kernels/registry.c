@@ -12,8 +12,16 @@
     {KL_OP_MATMUL, name, rung, isa, threaded, "kernels/matmul/" file, scratch, blocking, {.matmul = fn}}
 #define RELU(name, rung, isa, threaded, file, fn, scratch, blocking) \
     {KL_OP_RELU, name, rung, isa, threaded, "kernels/relu/" file, scratch, blocking, {.relu = fn}}
+#define LINEAR_RELU(name, rung, isa, threaded, file, fn, scratch, blocking) \
+    {KL_OP_LINEAR_RELU, name, rung, isa, threaded, "kernels/linear_relu/" file, scratch, blocking, {.linear_relu = fn}}
 #define LAYERNORM(name, rung, isa, threaded, file, fn, scratch, blocking) \
     {KL_OP_LAYERNORM, name, rung, isa, threaded, "kernels/layernorm/" file, scratch, blocking, {.layernorm = fn}}
+
+#ifdef KL_HAVE_OPENMP
+#define KL_OMP 1
+#else
+#define KL_OMP 0
+#endif
 
 static const kl_variant variants[] = {
     /*        name          rung        isa             thr  file          function            scratch blocking */
@@ -49,6 +57,13 @@ static const kl_variant variants[] = {
 #ifdef KL_HAVE_OPENMP
     LAYERNORM("openmp",     "openmp",   KL_ISA_SCALAR,  1,   "openmp.c",   kl_layernorm_openmp, NULL,  kl_layernorm_blocked_blocking),
 #endif
+
+    /* unfused calls the best matmul (threaded when that is openmp); fused rides the openmp
+     * rung's packed driver, threaded when built with OpenMP. */
+    LINEAR_RELU("unfused",  "unfused",  KL_ISA_SCALAR,  KL_OMP, "unfused.c", kl_linear_relu_unfused, kl_linear_relu_unfused_scratch, kl_linear_relu_unfused_blocking),
+#ifdef KL_HAVE_SIMD
+    LINEAR_RELU("fused",    "fused",    KL_ISA_AVX2,    KL_OMP, "fused.c",   kl_linear_relu_fused, kl_linear_relu_fused_scratch, kl_linear_relu_fused_blocking),
+#endif
 };
 
 size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }
@@ -83,6 +98,7 @@ size_t kl_variant_names(kl_op op, const char **names, size_t cap) {
 }
 
 const char *kl_op_name(kl_op op) {
-    static const char *const names[KL_OP_COUNT] = {"matmul", "relu", "layernorm"};
+    static const char *const names[KL_OP_COUNT] = {"matmul", "relu", "layernorm",
+                                                  "linear_relu"};
     return (unsigned)op < KL_OP_COUNT ? names[op] : "unknown";
 }

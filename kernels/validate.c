@@ -110,6 +110,28 @@ kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, 
     return v->fn.layernorm(rows, cols, x, gamma, beta, eps, y, mean, rstd);
 }
 
+/* ---- linear_relu ---- */
+
+/* The matmul spans and overlap rules, plus bias[n] (read only, may be NULL: no bias), which C
+ * must not overlap either. C is output only: nothing of it is read. */
+kl_status kl_linear_relu_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                             const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                             const float *bias, float *C, ptrdiff_t ldc) {
+    if (!v || v->op != KL_OP_LINEAR_RELU) return KL_EINVAL;
+    kl_status s = check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
+    if (s != KL_OK) return s;
+    int ok = 1;
+    size_t c = span_bytes(m, n, ldc, &ok), b = bias ? contiguous_bytes(1, n, &ok) : 0;
+    if (!ok || overlaps(C, c, bias, b)) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (m == 0 || n == 0) return KL_OK;
+    if (k == 0) { /* no product: C = relu(bias), A and B not read */
+        kl_bias_relu(m, n, bias, C, ldc);
+        return KL_OK;
+    }
+    return v->fn.linear_relu(m, n, k, A, lda, B, ldb, bias, C, ldc);
+}
+
 /* ---- by name, and the best available ---- */
 
 kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -135,6 +157,14 @@ kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t co
     return v ? kl_layernorm_run(v, rows, cols, x, gamma, beta, eps, y, mean, rstd) : KL_ENOTFOUND;
 }
 
+kl_status kl_linear_relu_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                 const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                                 const float *bias, float *C, ptrdiff_t ldc) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_LINEAR_RELU, variant);
+    return v ? kl_linear_relu_run(v, m, n, k, A, lda, B, ldb, bias, C, ldc) : KL_ENOTFOUND;
+}
+
 kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                     ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                     ptrdiff_t ldc) {
@@ -150,4 +180,11 @@ kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const flo
                        const float *beta, float eps, float *y, float *mean, float *rstd) {
     return kl_layernorm_run(kl_best_variant(KL_OP_LAYERNORM), rows, cols, x, gamma, beta, eps, y,
                             mean, rstd);
+}
+
+kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                         const float *B, ptrdiff_t ldb, const float *bias, float *C,
+                         ptrdiff_t ldc) {
+    return kl_linear_relu_run(kl_best_variant(KL_OP_LINEAR_RELU), m, n, k, A, lda, B, ldb, bias,
+                              C, ldc);
 }

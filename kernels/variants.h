@@ -43,6 +43,22 @@ KL_DECLARE_LAYERNORM(kl_layernorm_avx512);
 KL_DECLARE_LAYERNORM(kl_layernorm_openmp);
 ptrdiff_t kl_layernorm_omp_min(void); /* floats from which layernorm/openmp threads */
 
+#define KL_DECLARE_LINEAR_RELU(fn)                                                           \
+    kl_status fn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,       \
+                 const float *B, ptrdiff_t ldb, const float *bias, float *C, ptrdiff_t ldc)
+KL_DECLARE_LINEAR_RELU(kl_linear_relu_unfused);
+KL_DECLARE_LINEAR_RELU(kl_linear_relu_fused);
+size_t kl_linear_relu_fused_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_linear_relu_fused_blocking(ptrdiff_t *sizes, size_t cap);
+size_t kl_linear_relu_unfused_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_linear_relu_unfused_blocking(ptrdiff_t *sizes, size_t cap);
+/* linear_relu helpers (linear_relu/common.c). C[m][n] = relu(C + bias[j]) in place (bias
+ * NULL: relu only; NaN propagates): the unfused rung's second pass. */
+void kl_bias_relu_inplace(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc);
+/* C[m][n] = relu(bias[j]), or 0 with bias NULL, without reading C: k == 0 (validate.c). */
+void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc);
+int kl_linear_relu_fused_threads(void); /* threads the fused rung runs on right now */
+
 /* C = beta*C over an m x n tile (beta == 0 writes zeros without reading C). Used when
  * alpha == 0 or k == 0, and by kernels that scale C once before accumulating. */
 void kl_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *C, ptrdiff_t ldc);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM};
+static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_LINEAR_RELU};
+#define N_OPS (int)(sizeof ops / sizeof ops[0])
 
 static void group_status(void) {
     tu_group g;
@@ -53,7 +54,7 @@ static void group_registry(void) {
                 tu_check(&g, b[k] >= 1, "%s/%s tile edge %zu is %td", kl_op_name(v->op), v->name, k, b[k]);
         }
     }
-    for (int o = 0; o < 3; o++) {
+    for (int o = 0; o < N_OPS; o++) {
         const char *names[64], *sentinel = "sentinel";
         for (int i = 0; i < 64; i++) names[i] = sentinel;
         size_t n = kl_variant_names(ops[o], names, 64), k = 0;
@@ -77,7 +78,7 @@ static void group_registry(void) {
         tu_check(&g, kl_variant_names(ops[o], NULL, 0) == n, "%s: names(NULL, 0) != count", kl_op_name(ops[o]));
         tu_check(&g, !kl_variant_find(ops[o], "no-such-variant") && !kl_variant_find(ops[o], NULL),
                  "%s: find of an unknown or NULL name is not NULL", kl_op_name(ops[o]));
-        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm"}[o]) == 0,
+        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm", "linear_relu"}[o]) == 0,
                  "kl_op_name(%d) = %s", o, kl_op_name(ops[o]));
     }
     tu_check(&g, strcmp(kl_isa_name(KL_ISA_SCALAR), "scalar") == 0 && strcmp(kl_isa_name(KL_ISA_AVX2), "avx2") == 0 &&
@@ -184,13 +185,15 @@ static void group_dispatch(void) {
         kl_status s = v->op == KL_OP_MATMUL
             ? kl_matmul_variant(v->name, 4, 4, 4, 1, buf, 4, buf + 16, 4, 1, y, 4)
             : v->op == KL_OP_RELU ? kl_relu_variant(v->name, 16, buf, y)
+            : v->op == KL_OP_LINEAR_RELU
+            ? kl_linear_relu_variant(v->name, 4, 4, 4, buf, 4, buf + 16, 4, buf + 28, y, 4)
             : kl_layernorm_variant(v->name, 4, 4, buf, buf + 16, buf + 20, 1e-5f, y, NULL, NULL);
         tu_check(&g, s == KL_EUNSUPPORTED && memcmp(buf, canary, sizeof buf) == 0,
                  "%s/%s (%s) on %s: status=%s, want %s; buffers %s", kl_op_name(v->op), v->name,
                  kl_isa_name(v->isa), kl_isa_name(kl_cpu_isa()), kl_status_str(s),
                  kl_status_str(KL_EUNSUPPORTED), memcmp(buf, canary, sizeof buf) ? "MODIFIED" : "untouched");
     }
-    for (int o = 0; o < 3; o++) {
+    for (int o = 0; o < N_OPS; o++) {
         const kl_variant *b = kl_best_variant(ops[o]);
         tu_check(&g, b && b->isa <= kl_cpu_isa(), "%s: best variant %s needs %s", kl_op_name(ops[o]),
                  b ? b->name : "NULL", b ? kl_isa_name(b->isa) : "-");

@@ -6,6 +6,8 @@
  *   layernorm: y[r][c] = (x[r][c] - mean_r) * rstd_r * gamma[c] + beta[c],
  *              rstd_r = 1 / sqrt(var_r + eps), var is the biased (1/cols) variance;
  *              mean[rows], rstd[rows] are written when non-NULL (for a backward pass).
+ *   linear_relu: C[m][n] = relu(A[m][k] . B[k][n] + bias[n])  (a dense layer; bias may be NULL:
+ *              no bias; C is output only, never read, and must not overlap A, B or bias)
  *
  * Every entry point returns a kl_status; none aborts, exits or prints. Bad input
  * returns KL_EINVAL and writes nothing. Zero sizes are valid no-ops.
@@ -14,6 +16,8 @@
  *   matmul:    beta == 0 means C is not read (NaN in C does not propagate);
  *              alpha == 0 or k == 0 means A and B are not read: C = beta*C.
  *   relu:      NaN in gives NaN out; -Inf gives 0; the sign of a zero result is unspecified.
+ *   linear_relu: as relu on the pre-activation (a NaN in row i of A, column j of B or bias[j]
+ *              gives NaN there); k == 0 gives C = relu(bias), or 0 without bias.
  *   layernorm: a NaN or Inf anywhere in a row makes that row's outputs NaN; other rows are unaffected.
  */
 #ifndef KERNELLAB_H
@@ -43,6 +47,9 @@ kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const fl
 kl_status kl_relu(ptrdiff_t n, const float *x, float *y);
 kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                        const float *beta, float eps, float *y, float *mean, float *rstd);
+kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                         const float *B, ptrdiff_t ldb, const float *bias, float *C,
+                         ptrdiff_t ldc);
 
 /* ---- the same ops with a named variant ("naive", "blocked", ...) ------------------ */
 
@@ -53,10 +60,19 @@ kl_status kl_relu_variant(const char *variant, ptrdiff_t n, const float *x, floa
 kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t cols,
                                const float *x, const float *gamma, const float *beta, float eps,
                                float *y, float *mean, float *rstd);
+kl_status kl_linear_relu_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                 const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                                 const float *bias, float *C, ptrdiff_t ldc);
 
 /* ---- the registry: one table of every (op, variant) -------------------------------- */
 
-typedef enum kl_op { KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_COUNT } kl_op;
+typedef enum kl_op {
+    KL_OP_MATMUL,
+    KL_OP_RELU,
+    KL_OP_LAYERNORM,
+    KL_OP_LINEAR_RELU,
+    KL_OP_COUNT
+} kl_op;
 
 /* Instruction sets, ordered: a CPU that has one has every one before it. */
 typedef enum kl_isa { KL_ISA_SCALAR, KL_ISA_AVX2, KL_ISA_AVX512, KL_ISA_COUNT } kl_isa;
@@ -68,9 +84,12 @@ typedef kl_status (*kl_relu_fn)(ptrdiff_t n, const float *x, float *y);
 typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x,
                                      const float *gamma, const float *beta, float eps, float *y,
                                      float *mean, float *rstd);
+typedef kl_status (*kl_linear_relu_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A,
+                                       ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                                       const float *bias, float *C, ptrdiff_t ldc);
 
 /* Heap bytes a call allocates for scratch (packing buffers), at most; NULL means none.
- * Sizes are (m, n, k) for matmul, (n, 0, 0) for relu, (rows, cols, 0) for layernorm. */
+ * Sizes are (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm. */
 typedef size_t (*kl_scratch_fn)(ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, int threads);
 
 /* The tile edges a variant uses (MR, NR, MC, KC, NC, strip length, ...), as chosen at run time
@@ -91,6 +110,7 @@ typedef struct kl_variant {
         kl_matmul_fn matmul;
         kl_relu_fn relu;
         kl_layernorm_fn layernorm;
+        kl_linear_relu_fn linear_relu;
     } fn;                   /* raw kernel: arguments NOT checked; call through kl_*_run */
 } kl_variant;
 
@@ -101,7 +121,7 @@ int kl_variant_available(const kl_variant *v); /* 1 if this CPU and build can ru
 const kl_variant *kl_best_variant(kl_op op);   /* what kl_matmul etc. run */
 /* Names of the available variants of op, in ladder order. Writes at most cap; returns how many exist. */
 size_t kl_variant_names(kl_op op, const char **names, size_t cap);
-const char *kl_op_name(kl_op op);              /* "matmul", "relu", "layernorm" */
+const char *kl_op_name(kl_op op); /* "matmul", "relu", "layernorm", "linear_relu" */
 const char *kl_isa_name(kl_isa isa);           /* "scalar", "avx2", "avx512" */
 
 /* Validated calls through a registry entry (no name lookup: for tight benchmark loops). */
@@ -112,6 +132,9 @@ kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y
 kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, const float *x,
                            const float *gamma, const float *beta, float eps, float *y,
                            float *mean, float *rstd);
+kl_status kl_linear_relu_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                             const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                             const float *bias, float *C, ptrdiff_t ldc);
 
 /* ---- the machine -------------------------------------------------------------------- */
 

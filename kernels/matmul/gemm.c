@@ -104,10 +104,12 @@ size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdi
 }
 
 /* The macro-kernel: one packed MCe x KCe block of A times one packed KCe x NCe panel of B,
- * into C[mc][nc]. jr outside ir: the B sliver stays in L1 while A micro-panels stream past. */
+ * into C[mc][nc] (C's column col). jr outside ir: the B sliver stays in L1 while A micro-panels
+ * stream past. ep: the epilogue on the last KC block, else NULL (one predictable branch per
+ * tile for plain matmul). */
 static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc,
                                float alpha, const float *Ap, const float *Bp, float beta,
-                               float *C, ptrdiff_t ldc) {
+                               float *C, ptrdiff_t ldc, ptrdiff_t col, const kl_gemm_epilogue *ep) {
     const ptrdiff_t MR = uk->mr, NR = uk->nr;
     int bad = 0;
     for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
@@ -116,6 +118,7 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
             ptrdiff_t mr = mc - ir < MR ? mc - ir : MR;
             bad |= uk->ukr(kc, alpha, Ap + ir * kc, Bp + jr * kc, beta, C + ir * ldc + jr, ldc,
                            mr, nr) != KL_OK;
+            if (ep) ep->tile(ep, C + ir * ldc + jr, ldc, col + jr, mr, nr); /* still in L1 */
         }
     }
     return bad;
@@ -137,7 +140,7 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
 static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, int nth,
                             ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                             ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
-                            ptrdiff_t ldc, float *Ap, float *Bp) {
+                            ptrdiff_t ldc, const kl_gemm_epilogue *ep, float *Ap, float *Bp) {
     /* Work is split by hand, not with "omp for": the single-threaded rungs run this too, maybe
      * inside a caller's parallel region, where an orphaned "omp for" would bind to the
      * caller's team. Barriers run only when nth > 1, i.e. inside our own region. */
@@ -152,6 +155,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
         for (ptrdiff_t pc = 0; pc < k; pc += KC) {
             ptrdiff_t kc = k - pc < KC ? k - pc : KC;
             float beta_p = pc == 0 ? beta : 1.0f; /* later KC blocks accumulate */
+            const kl_gemm_epilogue *ep_p = pc + kc == k ? ep : NULL; /* C is final */
             ptrdiff_t slivers = cdiv(nc, NR);
             ptrdiff_t s0 = slivers * tid / nth, s1 = slivers * (tid + 1) / nth; /* my slivers */
             if (s1 > s0) {
@@ -166,7 +170,8 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
             for (ptrdiff_t blk = b0; blk < b1; blk++) {
                 ptrdiff_t ic = blk * MC, mc = m - ic < MC ? m - ic : MC;
                 pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
-                bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp, beta_p, C + ic * ldc + jc, ldc);
+                bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp, beta_p, C + ic * ldc + jc, ldc,
+                                    jc, ep_p);
             }
 #ifdef _OPENMP
             if (nth > 1) {
@@ -181,6 +186,12 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
 kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                   float beta, float *C, ptrdiff_t ldc) {
+    return kl_gemm_ep(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                     float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep) {
     /* BEGIN SOLUTION */
     plan pl = make_plan(uk, m, n, k, threads);
     size_t a_bytes = round64((size_t)(pl.mc * pl.kc) * sizeof(float));
@@ -196,12 +207,12 @@ kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t 
 #pragma omp parallel num_threads(pl.threads) reduction(| : bad)
         {
             int tid = omp_get_thread_num(), nth = omp_get_num_threads(); /* nth may be < asked */
-            bad |= gemm_team(uk, &pl, tid, nth, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+            bad |= gemm_team(uk, &pl, tid, nth, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep,
                              buf + (size_t)tid * a_floats, Bp);
         }
     } else
 #endif
-        bad = gemm_team(uk, &pl, 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, buf, Bp);
+        bad = gemm_team(uk, &pl, 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep, buf, Bp);
     free(buf);
     return bad ? KL_EUNSUPPORTED : KL_OK;
     /* END SOLUTION */

@@ -53,12 +53,27 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
 size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                        int threads);
 
+/* An epilogue: applied by the driver to each MR x NR tile of C right after the micro-kernel
+ * writes it on the LAST KC block, when the tile is final and still in L1 (fusing e.g.
+ * bias + ReLU saves a later pass that reads and writes all of C). NULL: plain matmul. */
+typedef struct kl_gemm_epilogue kl_gemm_epilogue;
+struct kl_gemm_epilogue {
+    /* c[mr][nr] (row stride ldc) is C[i..i+mr)[col..col+nr): finish it in place. */
+    void (*tile)(const kl_gemm_epilogue *ep, float *c, ptrdiff_t ldc, ptrdiff_t col,
+                 ptrdiff_t mr, ptrdiff_t nr);
+    const float *bias; /* the epilogue's data: bias[n], or NULL */
+};
+
 /* C = alpha * A.B + beta * C with checked arguments (validate.c), alpha != 0, k >= 1.
  * threads > 1 runs the OpenMP team (if built with OpenMP). Returns KL_ENOMEM with C untouched
  * when the packing buffers cannot be allocated. */
 kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                   float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                   float beta, float *C, ptrdiff_t ldc);
+/* The same, then ep (if not NULL) on every tile of C once its last KC block is written. */
+kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                     float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep);
 
 /* ---- the packed rungs (registry entry points, scratch and blocking functions) ---- */
 KL_DECLARE_MATMUL(kl_matmul_packed);

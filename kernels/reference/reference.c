@@ -19,6 +19,16 @@ void kl_ref_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, double alpha, const fl
         }
 }
 
+void kl_ref_linear(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                   const float *B, ptrdiff_t ldb, const float *bias, double *out) {
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            double sum = bias ? (double)bias[j] : 0.0;
+            for (ptrdiff_t p = 0; p < k; p++) sum += (double)A[i * lda + p] * B[p * ldb + j];
+            out[i * n + j] = sum;
+        }
+}
+
 void kl_ref_relu(ptrdiff_t n, const float *x, double *y) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = isnan(x[i]) ? x[i] : x[i] > 0 ? x[i] : 0.0;
 }
@@ -75,6 +85,35 @@ double kl_check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const
             keep_worst(ratio(C1[i * ldc + j], ref[i * n + j], tol), i * ldc + j, &worst, where);
         }
     free(ref);
+    return worst;
+}
+
+double kl_check_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                            const float *B, ptrdiff_t ldb, const float *bias, const float *C,
+                            ptrdiff_t ldc, ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    if (m <= 0 || n <= 0) return worst;
+    double *z = malloc(sizeof(double) * (size_t)m * (size_t)n);
+    if (!z) return INFINITY;
+    kl_ref_linear(m, n, k, A, lda, B, ldb, bias, z);
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            double mag = bias ? fabs((double)bias[j]) : 0.0;
+            for (ptrdiff_t p = 0; p < k; p++) mag += fabs((double)A[i * lda + p] * B[p * ldb + j]);
+            double tol = 2.0 * (double)(k + 2) * U32 * mag + 1e-30, want = z[i * n + j];
+            double got = C[i * ldc + j], r;
+            if (isnan(want) || isinf(want)) /* NaN stays NaN, +Inf stays, -Inf gives 0 */
+                r = ratio(got, want > 0 || isnan(want) ? want : 0.0, 0.0);
+            else if (want < -tol) /* clearly negative: exactly zero */
+                r = got == 0.0 ? 0.0 : INFINITY;
+            else if (want > tol)
+                r = ratio(got, want, tol);
+            else /* within rounding of zero: either side of the kink */
+                r = !(got >= 0.0) ? INFINITY : ratio(got, want > 0 ? want : 0.0, tol);
+            keep_worst(r, i * ldc + j, &worst, where);
+        }
+    free(z);
     return worst;
 }
 

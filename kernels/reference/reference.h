@@ -20,12 +20,22 @@ void kl_ref_relu(ptrdiff_t n, const float *x, double *y);
 void kl_ref_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                       const float *beta, double eps, double *y, double *mean, double *rstd);
 
+/* out[m][n] (contiguous) = A.B + bias[j] in double: the pre-activation (bias NULL: none). */
+void kl_ref_linear(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                   const float *B, ptrdiff_t ldb, const float *bias, double *out);
+
 /* Matmul: |C - ref| <= 2 (k + 2) u (|alpha| (|A||B|)ij + |beta| |C0ij|), u = 2^-24
  * (the classic k·u bound on a dot product, doubled for blocked summation orders).
  * C0 is C before the call (with ldc), C1 after. */
 double kl_check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                        ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, const float *C0,
                        const float *C1, ptrdiff_t ldc, ptrdiff_t *where);
+/* linear_relu: z = A.B + bias (double) and tol = matmul's bound on z, 2 (k + 2) u (|A||B| + |bias|).
+ * z > tol: |C - z| <= tol; z < -tol (clearly negative): C == 0 exactly; in between: C in
+ * [0, z + tol]. NaN in z must give NaN, +Inf must give +Inf, -Inf must give 0. */
+double kl_check_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
+                            const float *B, ptrdiff_t ldb, const float *bias, const float *C,
+                            ptrdiff_t ldc, ptrdiff_t *where);
 /* ReLU is exact: y == max(x, 0) with NaN propagated; +0 and -0 compare equal. */
 double kl_check_relu(ptrdiff_t n, const float *x, const float *y, ptrdiff_t *where);
 /* LayerNorm, relative to its row's scale: |y - ref| <= 64 u (|gamma| (|xhat| + |mean| rstd + 1)

@@ -1,0 +1,44 @@
+/* Helpers shared by the linear_relu rungs and validate.c, compiled without SIMD flags. */
+#include "variants.h"
+#include "matmul/gemm.h"
+
+static float relu1(float x) { return x < 0.0f ? 0.0f : x; } /* NaN fails the compare: kept */
+
+void kl_bias_relu_inplace(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc) {
+    for (ptrdiff_t i = 0; i < m; i++) {
+        float *c = C + i * ldc;
+        if (bias)
+            for (ptrdiff_t j = 0; j < n; j++) c[j] = relu1(c[j] + bias[j]);
+        else
+            for (ptrdiff_t j = 0; j < n; j++) c[j] = relu1(c[j]);
+    }
+}
+
+void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc) {
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = bias ? relu1(bias[j]) : 0.0f;
+}
+
+#ifdef KL_HAVE_SIMD
+/* The fused rung runs the openmp rung's packed driver and micro-kernel (always packed: the
+ * epilogue lives in the driver), on kl_threads() threads when built with OpenMP. */
+static int fused_threads(int threads) {
+#ifdef _OPENMP
+    return threads > 0 ? threads : kl_threads();
+#else
+    (void)threads;
+    return 1;
+#endif
+}
+
+size_t kl_linear_relu_fused_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
+    return kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k, fused_threads(threads));
+}
+
+size_t kl_linear_relu_fused_blocking(ptrdiff_t *sizes, size_t cap) {
+    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
+    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
+}
+
+int kl_linear_relu_fused_threads(void) { return fused_threads(0); }
+#endif
