@@ -57,7 +57,8 @@ size_t kl_linear_relu_unfused_blocking(ptrdiff_t *sizes, size_t cap);
 void kl_bias_relu_inplace(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc);
 /* C[m][n] = relu(bias[j]), or 0 with bias NULL, without reading C: k == 0 (validate.c). */
 void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc);
-int kl_linear_relu_fused_threads(void); /* threads the fused rung runs on right now */
+/* Threads the fused rung runs m x n x k on (threads <= 0: kl_threads()). */
+int kl_linear_relu_fused_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
 
 /* C = beta*C over an m x n tile (beta == 0 writes zeros without reading C). Used when
  * alpha == 0 or k == 0, and by kernels that scale C once before accumulating. */

@@ -21,24 +21,25 @@ void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff
 
 #ifdef KL_HAVE_SIMD
 /* The fused rung runs the openmp rung's packed driver and micro-kernel (always packed: the
- * epilogue lives in the driver), on kl_threads() threads when built with OpenMP. */
-static int fused_threads(int threads) {
+ * epilogue lives in the driver), on kl_threads() threads when built with OpenMP, except below
+ * 2 * 64^3 flops, where waking the team costs more than the work (the openmp rung's rule). */
+int kl_linear_relu_fused_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
 #ifdef _OPENMP
+    if (2.0 * (double)m * (double)n * (double)k < 2.0 * 64 * 64 * 64) return 1;
     return threads > 0 ? threads : kl_threads();
 #else
-    (void)threads;
+    (void)m, (void)n, (void)k, (void)threads;
     return 1;
 #endif
 }
 
 size_t kl_linear_relu_fused_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
-    return kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k, fused_threads(threads));
+    return kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k,
+                           kl_linear_relu_fused_threads(m, n, k, threads));
 }
 
 size_t kl_linear_relu_fused_blocking(ptrdiff_t *sizes, size_t cap) {
     const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
     return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
 }
-
-int kl_linear_relu_fused_threads(void) { return fused_threads(0); }
 #endif
