@@ -71,5 +71,6 @@ void register_ceilings();
 void register_matmul();
 void register_relu();
 void register_layernorm();
+void register_linear_relu();
 
 }  // namespace klb

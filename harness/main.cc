@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
     klb::register_matmul();
     klb::register_relu();
     klb::register_layernorm();
+    klb::register_linear_relu();
 
     benchmark::Initialize(&n, args.data());
     if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;

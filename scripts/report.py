@@ -20,7 +20,9 @@ import validate_report  # noqa: E402
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 # The BLIS baseline each op's results are compared with (same size, same threads).
-BLIS_BASELINE = {"matmul": "blis", "relu": "blis_copyv", "layernorm": "blis_l1"}
+BLIS_BASELINE = {"matmul": "blis", "relu": "blis_copyv", "layernorm": "blis_l1",
+                 "linear_relu": "blis_relu"}  # bli_sgemm + a separate bias+ReLU pass
+FLOP_OPS = ("matmul", "linear_relu")  # GFLOP/s against the FMA peak; the rest GB/s
 ROOFS = {"memcpy"}
 
 
@@ -126,7 +128,7 @@ def build_report(bench, memory):
 
     def ceiling_for(op, f):
         t = f["threads"]
-        if op == "matmul":  # the machine's peak: its best ISA at this thread count
+        if op in FLOP_OPS:  # the machine's peak: its best ISA at this thread count
             c = [r for r in fma if r["threads"] == t and r["gflops"]]
             best = max(c, key=lambda r: r["gflops"], default=None)
             return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
@@ -143,7 +145,7 @@ def build_report(bench, memory):
         kind = "kernel" if info else "roof" if variant in ROOFS else "blis" if variant == BLIS_BASELINE[op] else None
         if kind is None:
             raise BadInput(f"{name}: '{variant}' is neither in the registry (bench.json context) nor a baseline")
-        metric = "GFLOP/s" if op == "matmul" else "GB/s"
+        metric = "GFLOP/s" if op in FLOP_OPS else "GB/s"
         r = {"name": name, "op": op, "variant": variant, "kind": kind,
              "rung": info.get("rung") if info else None, "isa": info.get("isa") if info else None,
              "size": {k: f[k] for k in size_keys if k in f}, "threads": f["threads"],
@@ -280,9 +282,13 @@ def markdown(report):
         "layernorm": "GB/s counts 4(2·rows·cols + 2·cols + 2·rows) bytes; baseline `blis_l1` is BLIS level-1 "
                      "per row (sdotv with ones, copyv, axpyv, sdotv, scalv; gamma/beta by a plain loop); "
                      "`memcpy` copies x to y (the roof).",
+        "linear_relu": "C = relu(A·B + bias) (m, n, k as given). GFLOP/s = 2mnk/time (the epilogue is not "
+                       "counted); % of the best-ISA FMA peak; `unfused` is the best matmul then a separate "
+                       "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "
+                       "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time.",
     }
     header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
-    for op in ("matmul", "relu", "layernorm"):
+    for op in ("matmul", "relu", "layernorm", "linear_relu"):
         rs = [r for r in report["results"] if r["op"] == op]
         if not rs:
             continue

@@ -18,6 +18,7 @@ and records it in <body data-plots="OK/N"> (reports/tests uses it in headless Ch
 
 Intensities used for the roofline (compulsory traffic, float32):
   matmul     2 m n k flop / 4 (m k + k n + m n) bytes
+  linear_relu  2 m n k flop / 4 (m k + k n + n + m n) bytes (bias + ReLU flops not counted)
   relu       n flop (one max each) / 8 n bytes = 1/8
   layernorm  8 rows cols flop (mean, centre, square, sum, scale, gamma, beta) /
              4 (2 rows cols + 2 cols + 2 rows) bytes (the harness's byte model)
@@ -114,9 +115,9 @@ def bytes_per_call(r):
 
 def intensity(r):
     s = r["size"]
-    if r["op"] == "matmul":
+    if r["op"] in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
         m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
-        b = 4 * (m * k + k * n + m * n)
+        b = 4 * (m * k + k * n + m * n + (n if r["op"] == "linear_relu" else 0))
         return 2 * m * n * k / b if b else None
     if r["op"] == "relu":
         return 1 / 8
@@ -139,7 +140,7 @@ def size_key(r):
 
 def size_label(r):
     s = r["size"]
-    if r["op"] == "matmul":
+    if r["op"] in ("matmul", "linear_relu"):
         return f"{s.get('m')}x{s.get('n')}x{s.get('k')}"
     if r["op"] == "relu":
         return f"n={s['n']}" + (f" ({s['ws']})" if "ws" in s else "")
@@ -298,7 +299,8 @@ def plot_roofline(report):
     for j, (isa, p) in enumerate(peaks.items()):
         ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
                    label=f"FMA peak {isa} {p:.3g} GFLOP/s")
-    op_color = {"matmul": "#c0392b", "relu": "#2471a3", "layernorm": "#239b56"}
+    op_color = {"matmul": "#c0392b", "relu": "#2471a3", "layernorm": "#239b56",
+                "linear_relu": "#b9770e"}
     # Points of one op share an intensity: label them alternately right and left of the
     # column, in order of height, so the labels do not print over each other.
     by_x = {}

@@ -6,8 +6,9 @@
  *   kl_workload --list                              print "op variant rung isa available" per line
  *   kl_workload --blis-info                         print BLIS's version and sub-configuration as JSON
  *
- * OP is matmul, relu or layernorm; VARIANT is a registry name or "blis". Sizes are
- * (m, n, k) for matmul, (n, 0, 0) for relu, (rows, cols, 0) for layernorm, as in the registry.
+ * OP is matmul, relu, layernorm or linear_relu; VARIANT is a registry name or "blis". Sizes are
+ * (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm, as
+ * in the registry.
  *
  * Heap the workload itself allocates, exactly (one malloc per array, float32, freed at exit):
  *   matmul     A[m][k], B[k][n], C[m][n]            4 (m k + k n + m n) bytes
@@ -15,13 +16,15 @@
  *   layernorm  x, y [rows][cols]; gamma, beta [cols]; mean, rstd [rows]
  *                                                   4 (2 rows cols + 2 cols + 2 rows) bytes
  *   layernorm with blis: also ones[cols], which BLIS's level-1 composition needs: + 4 cols
+ *   linear_relu A[m][k], B[k][n], bias[n], C[m][n] 4 (m k + k n + n + m n) bytes
  * Predicted peak = those bytes + the variant's scratch_bytes(D0, D1, D2, threads) from the
  * registry (0 when it has none). BLIS's own packing buffers have no formula here: for blis the
  * prediction is the arrays alone, and scripts/profile does not flag it.
  *
  * The calls are the benchmark's: matmul C = 1 A B + 0 C (bli_sgemm, row-major strides for
  * blis); relu out of place (blis: bli_scopyv, the same traffic: BLIS has no ReLU); layernorm
- * eps 1e-5 with mean and rstd written (blis: the level-1 composition of harness/bench_layernorm.cc).
+ * eps 1e-5 with mean and rstd written (blis: the level-1 composition of harness/bench_layernorm.cc);
+ * linear_relu with a bias (blis: bli_sgemm, then a bias + ReLU pass over C).
  * Nothing is printed while the arrays are live, so stdio's buffer is not in the peak. */
 #define _POSIX_C_SOURCE 200809L
 #include <blis.h>
@@ -41,7 +44,7 @@ static void usage(FILE *f) {
     fputs("usage: kl_workload OP VARIANT D0 D1 D2 [--threads T] [--predict]\n"
           "       kl_workload --list | --blis-info | --help\n"
           "Runs one call of a kernellab variant (or \"blis\") for Valgrind Massif.\n"
-          "OP: matmul (D0..D2 = m n k), relu (n 0 0), layernorm (rows cols 0).\n"
+          "OP: matmul or linear_relu (D0..D2 = m n k), relu (n 0 0), layernorm (rows cols 0).\n"
           "--predict prints {\"io_bytes\", \"scratch_bytes\", \"predicted_bytes\"} and runs nothing.\n",
           f);
 }
@@ -71,6 +74,7 @@ static size_t io_floats(kl_op op, int blis, size_t d0, size_t d1, size_t d2) {
     switch (op) {
     case KL_OP_MATMUL: return d0 * d2 + d2 * d1 + d0 * d1;
     case KL_OP_RELU: return 2 * d0;
+    case KL_OP_LINEAR_RELU: return d0 * d2 + d2 * d1 + d1 + d0 * d1;
     default: return 2 * d0 * d1 + 2 * d1 + 2 * d0 + (blis ? d1 : 0);
     }
 }
@@ -220,6 +224,26 @@ int main(int argc, char **argv) {
             }
         }
         free(x), free(y);
+    } else if (op == KL_OP_LINEAR_RELU) {
+        ptrdiff_t m = d[0], n = d[1], k = d[2];
+        float *A = floats((size_t)(m * k), 1, -1, 1), *B = floats((size_t)(k * n), 2, -1, 1);
+        float *bias = floats((size_t)n, 13, -1, 1), *C = floats((size_t)(m * n), 3, -1, 1);
+        if (A && B && bias && C) {
+            if (blis) {
+                float alpha = 1, beta = 0;
+                bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &alpha, A, k, 1, B, n, 1,
+                          &beta, C, n, 1);
+                for (ptrdiff_t i = 0; i < m; i++)
+                    for (ptrdiff_t j = 0; j < n; j++) {
+                        float x = C[i * n + j] + bias[j];
+                        C[i * n + j] = x < 0 ? 0 : x;
+                    }
+                s = KL_OK;
+            } else {
+                s = kl_linear_relu_run(v, m, n, k, A, k, B, n, bias, C, n);
+            }
+        }
+        free(A), free(B), free(bias), free(C);
     } else {
         ptrdiff_t rows = d[0], cols = d[1];
         size_t rc = (size_t)(rows * cols);
