@@ -340,8 +340,9 @@ static size_t cache_bytes(int level) {
     return kl_cpu_cache_bytes(level);
 }
 
-static void measure_bw(void) {
-    if (g_ceil.measured_bw) return;
+/* Adds three interleaved rounds to the best-so-far of each level (noise only lowers a copy's
+ * speed, so more rounds can only bring each level closer to its true ceiling). */
+static void measure_bw_rounds(void) {
     size_t l2 = cache_bytes(2), l3 = cache_bytes(3);
     size_t dram = 4 * l3 > ((size_t)64 << 20) ? 4 * l3 : (size_t)64 << 20;
     size_t ws[4] = {cache_bytes(1) / 2, l2 / 2, 2 * l2 > l3 / 8 ? 2 * l2 : l3 / 8, dram};
@@ -351,13 +352,31 @@ static void measure_bw(void) {
             g_ceil.ws[l] = ws[l];
             if (b > g_ceil.bw[l]) g_ceil.bw[l] = b;
         }
-    printf("    copy bandwidth, 1 thread, GB/s (read + write, best of 3 rounds)\n");
+}
+
+static void print_bw(void) {
+    printf("    copy bandwidth, 1 thread, GB/s (read + write, best of the rounds)\n");
     for (int l = 0; l < 4; l++)
-        printf("    %-5s working set %9zu KiB  %8.1f GB/s\n", kLevel[l], ws[l] >> 10, g_ceil.bw[l]);
+        printf("    %-5s working set %9zu KiB  %8.1f GB/s\n", kLevel[l], g_ceil.ws[l] >> 10,
+               g_ceil.bw[l]);
+}
+
+static void measure_bw(void) {
+    if (g_ceil.measured_bw) return;
+    measure_bw_rounds();
+    print_bw();
     g_ceil.measured_bw = 1;
 }
 
 #define KL_BW_TOLERANCE 0.10 /* a deeper level may measure up to 10 % above the one above it */
+
+/* The first pair of levels out of order (deeper faster by more than the tolerance), or -1. */
+static int first_misordered(void) {
+    for (int l = 0; l + 1 < 4; l++)
+        if (g_ceil.bw[l] < (1.0 - KL_BW_TOLERANCE) * g_ceil.bw[l + 1]) return l;
+    return -1;
+}
+
 
 static int test_bandwidth_ordered(void) {
     measure_bw();
@@ -365,12 +384,24 @@ static int test_bandwidth_ordered(void) {
         if (!finite_positive(g_ceil.bw[l]))
             return KL_FAIL("%s bandwidth = %g GB/s: not positive and finite%s", kLevel[l],
                            g_ceil.bw[l], g_ceil.bw[l] == 0 ? " (not implemented yet?)" : "");
-    for (int l = 0; l + 1 < 4; l++)
-        if (g_ceil.bw[l] < (1.0 - KL_BW_TOLERANCE) * g_ceil.bw[l + 1])
-            return KL_FAIL("%s (%.1f GB/s) is more than %.0f%% slower than %s (%.1f GB/s): "
-                           "deeper memory cannot be faster (is the working set right?)",
-                           kLevel[l], g_ceil.bw[l], 100 * KL_BW_TOLERANCE, kLevel[l + 1],
-                           g_ceil.bw[l + 1]);
+#ifdef __SANITIZE_ADDRESS__
+    /* ASan checks every load and store, so a cache-resident copy is bound by those checks and
+     * the levels' order says nothing about the memory system. */
+    printf("    SKIP ordering: sanitizer build (instrumented copies are compute-bound)\n");
+    return 0;
+#endif
+    /* A loaded machine can slow one level during its rounds: measure again before judging. */
+    for (int retry = 0; retry < 3 && first_misordered() >= 0; retry++) {
+        printf("    levels out of order: measuring three more rounds\n");
+        measure_bw_rounds();
+        print_bw();
+    }
+    int l = first_misordered();
+    if (l >= 0)
+        return KL_FAIL("%s (%.1f GB/s) is more than %.0f%% slower than %s (%.1f GB/s): "
+                       "deeper memory cannot be faster (is the working set right?)",
+                       kLevel[l], g_ceil.bw[l], 100 * KL_BW_TOLERANCE, kLevel[l + 1],
+                       g_ceil.bw[l + 1]);
     printf("    L1 / DRAM = %.1fx: the same copy, only the distance to the data differs\n",
            g_ceil.bw[0] / g_ceil.bw[3]);
     return 0;
