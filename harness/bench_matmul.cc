@@ -117,7 +117,7 @@ void register_matmul() {
                 std::string name = bench_name("matmul", v->name, dims, t);
                 auto *b = benchmark::RegisterBenchmark(name.c_str(), bm_variant, v, s, t, name);
                 b->Unit(benchmark::kMicrosecond);
-                if (v->threaded) b->UseRealTime();
+                b->UseRealTime(); // like BLIS and the ceilings: one clock for every ratio
             }
         }
         for (int t : thread_counts(true)) {
