@@ -67,6 +67,10 @@ void bm_variant(benchmark::State &st, const kl_variant *v, std::ptrdiff_t m, std
 
 // The unfused baseline on BLIS: bli_sgemm (row-major: row stride = ld, column stride 1), then
 // one plain pass over C for bias + ReLU (one thread, like the unfused variant's pass).
+// Vectorized as the unfused variant's pass is (kernels/linear_relu/common.c says why).
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("vect-cost-model=dynamic")))
+#endif
 void blis_linear_relu(LinearFixture &f) {
     float one = 1.0f, zero = 0.0f;
     bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, f.m, f.n, f.k, &one, f.A.get(), f.k, 1,
