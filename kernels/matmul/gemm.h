@@ -9,6 +9,7 @@
  *         for jr in NC by NR:          B sliver [KC][NR]   (stays in L1)
  *           for ir in MC by MR:        A micro-panel [KC][MR] (streams from L2)
  *             micro-kernel: C[ir:+MR, jr:+NR] = alpha * Ap_ir . Bp_jr + beta' * C
+ *             on the last KC block: epilogue(C tile), if any (kl_gemm_ep: fused bias + ReLU)
  *
  * beta' is the caller's beta on the first KC block and 1 afterwards. Panels are zero-padded
  * past m and n, so fringe tiles run the same micro-kernel, which writes back only the valid
