@@ -32,7 +32,7 @@ def _ceiling(report, r):
     """(name, value) of the measured ceiling for result r, or (None, None)."""
     c = report["machine"]["ceilings"]
     t = r["threads"]
-    if r["op"] == "matmul":
+    if r["metric"] == "GFLOP/s":  # matmul, linear_relu: the FMA peak
         rows = [x for x in c["fma"] if x["threads"] == t and x.get("gflops")]
         best = max(rows, key=lambda x: x["gflops"], default=None)
         return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
@@ -105,7 +105,7 @@ def check(report, tolerance=CEILING_TOLERANCE, notes=None):
             reasons.append(f"{r['name']}: {r['value']:.4g} {r['metric']} is above the measured ceiling "
                            f"{peak:.4g} ({name}){basis}")
         s = r["size"]
-        if r["op"] == "matmul" and r["time_s"] and all(k in s for k in "mnk"):
+        if r["metric"] == "GFLOP/s" and r["time_s"] and all(k in s for k in "mnk"):
             expect = 2.0 * s["m"] * s["n"] * s["k"] / r["time_s"] / 1e9
             if abs(expect - r["value"]) > CONSISTENCY * max(expect, r["value"]):
                 reasons.append(f"{r['name']}: {r['value']:.4g} GFLOP/s does not match its time "
