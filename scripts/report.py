@@ -39,6 +39,8 @@ def parse_name(run_name):
     for p in parts[2:]:
         if p == "real_time":
             real = True
+        elif p.startswith("repeats:"):
+            continue  # Google Benchmark's mark of a per-benchmark repetition count (ceilings)
         elif ":" in p:
             k, v = p.split(":", 1)
             fields[k] = int(v) if v.lstrip("-").isdigit() else v
