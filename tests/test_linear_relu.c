@@ -99,28 +99,18 @@ static void group_shapes(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
-/* One dimension at b-1, b, b+1, 2b+1 for each tile edge b (KC +-1 puts the epilogue on a
- * short last KC block; NC +-1 a second column panel, where bias must be offset by jc), the
- * other two at o ~ sqrt(1e7 / b) so the packed path runs; then m x n over the small edges. */
+/* Around every tile edge (tu_gemm_block_shapes): KC +-1 puts the epilogue on a short last
+ * KC block; NC +-1 a second column panel, where bias must be offset by jc. */
 static void group_blocks(const kl_variant *v, int t) {
     tu_group g;
     tu_begin(&g, v, "blocks", t);
-    ptrdiff_t sizes[128];
-    size_t ns = tu_block_sizes(v, sizes, 128), idx = 0;
-    for (size_t i = 0; i < ns; i++) {
-        ptrdiff_t o = (ptrdiff_t)sqrt(1e7 / (double)sizes[i]) | 1;
-        o = o < 13 ? 13 : o > 263 ? 263 : o;
-        for (int d = 0; d < 3; d++) {
-            ptrdiff_t dim[3] = {13, 17, 9}, med[3] = {o, o + 2, o + 4};
-            dim[d] = med[d] = sizes[i];
-            run_case(&g, v, shape(dim[0], dim[1], dim[2], idx++), PLAIN, t);
-            run_case(&g, v, shape(med[0], med[1], med[2], idx++), PLAIN, t);
-        }
-    }
-    for (size_t i = 0; i < ns; i++)
-        for (size_t j = 0; j < ns; j++)
-            if (sizes[i] <= 129 && sizes[j] <= 129)
-                run_case(&g, v, shape(sizes[i], sizes[j], 17, idx++), PLAIN, t);
+    size_t count = tu_gemm_block_shapes(v, NULL, 0);
+    ptrdiff_t (*shapes)[3] = malloc(sizeof *shapes * (count ? count : 1));
+    tu_check(&g, shapes != NULL, "out of memory for %zu shapes", count);
+    if (shapes) tu_gemm_block_shapes(v, shapes, count);
+    for (size_t i = 0; shapes && i < count; i++)
+        run_case(&g, v, shape(shapes[i][0], shapes[i][1], shapes[i][2], i), PLAIN, t);
+    free(shapes);
     tu_end(&g);
 }
 

@@ -206,3 +206,28 @@ int tu_exit_code(void) {
     printf("%s: %ld failure(s)\n", total_failures ? "FAILED" : "ALL PASSED", total_failures);
     return total_failures ? 1 : 0;
 }
+
+size_t tu_gemm_block_shapes(const kl_variant *v, ptrdiff_t (*shapes)[3], size_t cap) {
+    ptrdiff_t sizes[128];
+    size_t ns = tu_block_sizes(v, sizes, 128), count = 0;
+#define TU_ADD(a, b, c)                                                                       \
+    do {                                                                                       \
+        if (count < cap) shapes[count][0] = (a), shapes[count][1] = (b), shapes[count][2] = (c); \
+        count++;                                                                               \
+    } while (0)
+    for (size_t i = 0; i < ns; i++) {
+        ptrdiff_t o = (ptrdiff_t)sqrt(1e7 / (double)sizes[i]) | 1;
+        o = o < 13 ? 13 : o > 263 ? 263 : o;
+        for (int d = 0; d < 3; d++) {
+            ptrdiff_t small[3] = {13, 17, 9}, medium[3] = {o, o + 2, o + 4};
+            small[d] = medium[d] = sizes[i];
+            TU_ADD(small[0], small[1], small[2]);
+            TU_ADD(medium[0], medium[1], medium[2]);
+        }
+    }
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < ns; j++)
+            if (sizes[i] <= 129 && sizes[j] <= 129) TU_ADD(sizes[i], sizes[j], 17);
+#undef TU_ADD
+    return count;
+}

@@ -58,6 +58,12 @@ size_t tu_add(ptrdiff_t *list, size_t count, size_t cap, ptrdiff_t v, ptrdiff_t 
 size_t tu_edge_sizes(ptrdiff_t *list, size_t cap, ptrdiff_t max);
 /* b - 1, b, b + 1 and 2b + 1 for each tile edge b the variant reports. Returns the count. */
 size_t tu_block_sizes(const kl_variant *v, ptrdiff_t *list, size_t cap);
+/* (m, n, k) shapes around a GEMM-like variant's tile edges b (from tu_block_sizes): one
+ * dimension at b while the other two stay small (so NC ~ 8000 stays cheap), and again with the
+ * other two at o ~ sqrt(1e7 / b) (13..263): about 1e7 flops, enough to leave a variant's direct
+ * (unpacked) path for the packed one; then m x n over every pair of small edges (MR, NR).
+ * Writes at most cap; returns how many. */
+size_t tu_gemm_block_shapes(const kl_variant *v, ptrdiff_t (*shapes)[3], size_t cap);
 /* Thread counts to run v with: 1..nproc and nproc + 1 if threaded, else just {0} (default). */
 size_t tu_thread_counts(const kl_variant *v, int *list, size_t cap);
 int tu_nproc(void);
