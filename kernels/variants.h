@@ -32,7 +32,7 @@ KL_DECLARE_RELU(kl_relu_openmp);
 kl_status kl_relu_span_avx2(ptrdiff_t n, const float *x, float *y, int stream);
 kl_status kl_relu_span_avx512(ptrdiff_t n, const float *x, float *y, int stream);
 ptrdiff_t kl_relu_strip(void);
-ptrdiff_t kl_relu_stream_min(void);
+ptrdiff_t kl_relu_stream_min(int threads); /* floats from which y is streamed */
 ptrdiff_t kl_relu_omp_min(void);
 KL_DECLARE_LAYERNORM(kl_layernorm_naive);
 KL_DECLARE_LAYERNORM(kl_layernorm_welford);
