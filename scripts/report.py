@@ -24,6 +24,25 @@ BLIS_BASELINE = {"matmul": "blis", "relu": "blis_copyv", "layernorm": "blis_l1",
                  "linear_relu": "blis_relu"}  # bli_sgemm + a separate bias+ReLU pass
 FLOP_OPS = ("matmul", "linear_relu")  # GFLOP/s against the FMA peak; the rest GB/s
 ROOFS = {"memcpy"}
+COPY_OPS = ("relu", "layernorm")  # ops measured against a same-run memcpy of the same bytes
+
+# The course performance targets: report.json "targets", the Targets section of report.md and
+# report.html. Each is checked on the BEST kernel variant at every (size, threads) case it covers.
+#   measure  "peak": GFLOP/s / this run's FMA peak (best ISA) at the same thread count;
+#            "blis": BLIS time / kernel time; "copy": memcpy time / kernel time (same bytes);
+#   at       sizes that must be in the run ({size key: values}); a missing one is "not measured";
+#   within   (size key, lo, hi): every size of the run in lo..hi (None: open), at least one;
+#   "n" is the square matmul size (m = n = k).
+TARGETS = (
+    {"id": "matmul-peak-1t", "op": "matmul", "measure": "peak", "min": 0.90, "threads": (1,), "at": {"n": (1024, 2048)}},
+    {"id": "matmul-peak-2t", "op": "matmul", "measure": "peak", "min": 0.85, "threads": (2,), "at": {"n": (1024, 2048)}},
+    {"id": "matmul-blis-large", "op": "matmul", "measure": "blis", "min": 1.1, "threads": (1, 2), "within": ("n", 256, None)},
+    {"id": "matmul-blis-small", "op": "matmul", "measure": "blis", "min": 1.5, "threads": (1, 2), "within": ("n", None, 96)},
+    {"id": "matmul-blis-floor", "op": "matmul", "measure": "blis", "min": 0.9, "threads": (1, 2), "within": ("n", None, None)},
+    {"id": "relu-copy", "op": "relu", "measure": "copy", "min": 0.95, "threads": (1, 2), "at": {"ws": ("L2", "L3", "DRAM")}},
+    {"id": "layernorm-copy", "op": "layernorm", "measure": "copy", "min": 0.85, "threads": (1, 2), "within": ("cols", 768, 4096)},
+    {"id": "layernorm-blis", "op": "layernorm", "measure": "blis", "min": 2.0, "threads": (1, 2), "within": ("cols", 768, 4096)},
+)
 
 
 class BadInput(Exception):
@@ -153,7 +172,8 @@ def build_report(bench, memory):
              "size": {k: f[k] for k in size_keys if k in f}, "threads": f["threads"],
              "time_s": None, "time_basis": "real" if real else "cpu", "metric": metric,
              "value": None, "ceiling": None, "fraction_of_ceiling": None,
-             "blis_baseline": None, "speedup_vs_blis": None, "error": None}
+             "blis_baseline": None, "speedup_vs_blis": None,
+             "copy_baseline": None, "fraction_of_copy": None, "error": None}
         if "error" in e:
             r["error"] = e["error"]
         else:
@@ -170,6 +190,7 @@ def build_report(bench, memory):
         if t:
             r["blis_baseline"] = f"{r['op']}/{base}"
             r["speedup_vs_blis"] = t / r["time_s"]
+    add_copy_fractions(results)
 
     failures = [{"name": r["name"], "error": r["error"]} for r in results if r["error"]]
     failures += [{"name": f"ceiling/{'fma' if 'isa' in c else 'copy'}", "error": c["error"]}
@@ -204,7 +225,132 @@ def build_report(bench, memory):
                         "failures": failures},
         "memory": memory,
     }
+    report["targets"] = evaluate_targets(report)
     return report
+
+
+# ---- Copy baseline and targets --------------------------------------------------------------
+# Both work on report.json's own results (times), so they also apply to reports written before
+# these fields existed (scripts/report_html.py and reports/tests use them that way).
+
+def size_id(size):
+    return tuple(sorted(size.items()))
+
+
+def add_copy_fractions(results):
+    """Set copy_baseline and fraction_of_copy (memcpy time / this time) on every relu and
+    layernorm result that has a same-run memcpy of the same size at the same threads; null
+    elsewhere. Unlike fraction_of_ceiling, both times come from the same benchmark run at the
+    same size, so a noisy copy ceiling does not move it."""
+    memcpy = {(r["op"], size_id(r["size"]), r["threads"]): r for r in results
+              if r["kind"] == "roof" and r["variant"] == "memcpy" and not r["error"] and r["time_s"]}
+    for r in results:
+        r["copy_baseline"], r["fraction_of_copy"] = None, None
+        m = memcpy.get((r["op"], size_id(r["size"]), r["threads"]))
+        # both on one clock (older runs timed some kernels in CPU time): otherwise no ratio
+        if r["op"] in COPY_OPS and m and not r["error"] and r["time_s"] and r["time_basis"] == m["time_basis"]:
+            r["copy_baseline"] = f"{r['op']}/memcpy"
+            r["fraction_of_copy"] = m["time_s"] / r["time_s"]
+    return results
+
+
+def target_size_value(op, size, key):
+    """The value a target selects sizes by: for matmul "n" only square sizes count."""
+    if op == "matmul" and key == "n" and not size.get("m") == size.get("n") == size.get("k"):
+        return None
+    return size.get(key)
+
+
+def target_text(t):
+    """(what, sizes, threads) in words, from a TARGETS row."""
+    peak = (f"{t['threads'][0]}-thread FMA peak" if len(t["threads"]) == 1 else "FMA peak at the same threads")
+    what = {"peak": f"best variant >= {t['min']:.0%} of the same-run {peak} (best ISA)",
+            "blis": f"best variant >= {t['min']:g}x {t['op']}/{BLIS_BASELINE[t['op']]}",
+            "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)"}[t["measure"]]
+    if "at" in t:
+        (key, values), = t["at"].items()
+        sizes = f"{key} = " + ", ".join(str(v) for v in values)
+    else:
+        key, lo, hi = t["within"]
+        sizes = ("every size" if lo is None and hi is None else f"every {key} >= {lo}" if hi is None
+                 else f"every {key} <= {hi}" if lo is None else f"every size with {lo} <= {key} <= {hi}")
+    return what, sizes, " and ".join(str(n) for n in t["threads"]) + " thread" + ("s" if t["threads"] != (1,) else "")
+
+
+def evaluate_targets(report):
+    """One entry per TARGETS row: each (size, threads) case it covers with the best kernel
+    variant's figure, the worst measured case, and a status: "miss" when any measured case
+    misses, else "not measured" when a case (or every case) was not in the run, else "pass"."""
+    results = report["results"]
+    peaks = {}
+    for c in report["machine"]["ceilings"]["fma"]:
+        if c.get("gflops") and c["gflops"] > peaks.get(c["threads"], (None, 0))[1]:
+            peaks[c["threads"]] = (f"fma/{c['isa']}/threads:{c['threads']}", c["gflops"])
+    by_case = {}
+    for r in results:
+        by_case.setdefault((r["op"], size_id(r["size"]), r["threads"]), []).append(r)
+
+    def reference(t, rs, threads):
+        """(name, value, clock): the FMA peak in GFLOP/s, or the baseline's time and basis."""
+        if t["measure"] == "peak":
+            return peaks.get(threads, (None, None)) + (None,)
+        variant = BLIS_BASELINE[t["op"]] if t["measure"] == "blis" else "memcpy"
+        base = [r for r in rs if r["variant"] == variant and not r["error"] and r["time_s"]]
+        return (f"{t['op']}/{variant}", base[0]["time_s"], base[0]["time_basis"]) if base else (None, None, None)
+
+    def case(t, size, threads, in_run=True):
+        c = {"size": size, "threads": threads, "variant": None, "value": None, "reference": None,
+             "status": "not measured", "note": None}
+        rs = by_case.get((t["op"], size_id(size), threads), []) if in_run else []
+        kernels = [r for r in rs if r["kind"] == "kernel"]
+        c["reference"], ref, clock = reference(t, rs, threads) if rs else (None, None, None)
+        if not kernels or ref is None:
+            c["note"] = ("not in this run" if not rs else "no kernel result" if not kernels
+                         else f"no {'FMA peak' if t['measure'] == 'peak' else t['measure'] + ' baseline'} in this run")
+            return c
+        ok = [r for r in kernels if not r["error"] and r["time_s"]]
+        if not ok:
+            c.update(status="miss", note="no kernel variant passed its check")
+            return c
+        ok = [r for r in ok if clock is None or r["time_basis"] == clock]  # a time ratio needs one clock
+        if not ok:
+            c["note"] = f"kernels not timed in {clock} time like the baseline (an older run)"
+            return c
+        best = max(ok, key=lambda r: r["value"])
+        c["variant"] = best["variant"]
+        c["value"] = best["value"] / ref if t["measure"] == "peak" else ref / best["time_s"]
+        c["status"] = "pass" if c["value"] >= t["min"] else "miss"
+        return c
+
+    out = []
+    for t in TARGETS:
+        sizes = []  # the run's sizes of this op, in the order the harness ran them
+        for r in results:
+            if r["op"] == t["op"] and r["size"] not in sizes:
+                sizes.append(r["size"])
+        cases = []
+        if "at" in t:
+            (key, values), = t["at"].items()
+            for v in values:
+                found = [s for s in sizes if target_size_value(t["op"], s, key) == v]
+                cases += ([case(t, s, n) for s in found for n in t["threads"]] if found
+                          else [case(t, {key: v}, n, in_run=False) for n in t["threads"]])
+        else:
+            key, lo, hi = t["within"]
+            for s in sizes:
+                v = target_size_value(t["op"], s, key)
+                if v is not None and (lo is None or v >= lo) and (hi is None or v <= hi):
+                    cases += [case(t, s, n) for n in t["threads"]]
+        measured = [c for c in cases if c["status"] != "not measured"]
+        worst = min(measured, key=lambda c: -1.0 if c["value"] is None else c["value"], default=None)
+        status = ("miss" if any(c["status"] == "miss" for c in cases)
+                  else "not measured" if not measured or len(measured) < len(cases) else "pass")
+        what, size_words, thread_words = target_text(t)
+        out.append({"id": t["id"], "op": t["op"], "target": what, "sizes": size_words,
+                    "threads": list(t["threads"]), "measure": t["measure"], "min": t["min"],
+                    "status": status, "cases": cases, "measured": len(measured),
+                    "passed": sum(1 for c in cases if c["status"] == "pass"), "worst": worst})
+    return out
 
 
 # ---- Markdown -------------------------------------------------------------------------------
@@ -232,7 +378,9 @@ def noise_note(report):
         return None
     load = report["run"]["load_avg"][0] if report["run"]["load_avg"] else "unknown"
     return (f"{len(over)} results exceed their measured ceiling, so the machine was not quiet "
-            f"(load average at start: {load}): rerun on an idle machine before comparing.")
+            f"(load average at start: {load}): rerun on an idle machine before comparing. For ReLU "
+            f"and LayerNorm, % of copy (against memcpy of the same bytes, timed beside the kernel) "
+            f"is the steadier figure.")
 
 
 def summary_rows(report):
@@ -241,8 +389,62 @@ def summary_rows(report):
         rate_s = f"ERROR: {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}"
         pct = fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f")
         rows.append([r["op"], r["variant"], size_str(r["size"]), str(r["threads"]), rate_s,
-                     pct + ("%" if pct != "—" else ""), fmt(r["speedup_vs_blis"], ".2f") + ("x" if r["speedup_vs_blis"] else "")])
+                     pct + ("%" if pct != "—" else ""), fmt(r["speedup_vs_blis"], ".2f") + ("x" if r["speedup_vs_blis"] else ""),
+                     percent(r.get("fraction_of_copy"))])
     return rows
+
+
+def percent(x):
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def target_value_str(measure, value):
+    """A target's figure as the target states it: % of peak or copy, or x BLIS."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}x" if measure == "blis" else percent(value)
+
+
+def target_case_str(measure, c, with_value=True):
+    """'1024, 1 thread: avx2 84.0%' (a size not in the run has only its selecting key)."""
+    s = c["size"]
+    square = "m" in s and s["m"] == s.get("n") == s.get("k")
+    size = (f"n = {s['n']}" if square else size_str(s) if len(s) > 1
+            else " ".join(f"{k} = {v}" for k, v in s.items()))  # a size not in the run: its key only
+    where = f"{size}, {c['threads']} thread{'s' if c['threads'] > 1 else ''}"
+    if not with_value:
+        return where
+    if c["value"] is None:
+        return f"{where}: {c['note']}"
+    return f"{where}: {c['variant']} {target_value_str(measure, c['value'])}"
+
+
+TARGET_STATUS_MD = {"pass": "pass", "miss": "**MISS**", "not measured": "not measured"}
+
+
+def targets_markdown(targets):
+    if not targets:
+        return []
+    rows = []
+    for t in targets:
+        missing = [c for c in t["cases"] if c["status"] == "not measured"]
+        gone = "; ".join(target_case_str(t["measure"], c, with_value=False) for c in missing[:4])
+        gone += f"; and {len(missing) - 4} more" if len(missing) > 4 else ""
+        gone = gone if t["cases"] else "no size in this range in the run"
+        rows.append([f"{t['op']}: {t['target']}", t["sizes"],
+                     " and ".join(str(n) for n in t["threads"]),
+                     f"{t['passed']} of {t['measured']}" + (f" (+{len(missing)} not measured)" if missing else ""),
+                     target_case_str(t["measure"], t["worst"]) if t["worst"] else "—",
+                     gone or "—", TARGET_STATUS_MD[t["status"]]])
+    counts = {s: sum(1 for t in targets if t["status"] == s) for s in TARGET_STATUS_MD}
+    return ["", "## Targets", "",
+            "The course performance targets (`TARGETS` in scripts/report.py) on this run's numbers. Each "
+            "case is one size and thread count; its figure is the best kernel variant there against the "
+            "same-run FMA peak, BLIS, or memcpy of the same bytes. **MISS**: some measured case falls "
+            "short (the worst one is shown); *not measured*: a size or thread count the target needs was "
+            "not in this run, so it cannot pass.", "",
+            f"{counts['pass']} pass, {counts['miss']} missed, {counts['not measured']} not measured.", "",
+            table(["target", "sizes", "threads", "cases met", "worst case", "not measured", "status"], rows)]
 
 
 def table(header, rows):
@@ -259,6 +461,7 @@ def markdown(report):
     out.append(f"**Correctness:** {status} ({ok['checked']} results, size set `{run['size_set']}`).")
     if noise_note(report):
         out += ["", f"**Warning:** {noise_note(report)}"]
+    out += targets_markdown(report.get("targets") or [])
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",
             "- Caches: " + ", ".join(f"{k} {v['bytes'] // 1024} KiB ({v['source']})" for k, v in m["caches"].items()),
@@ -280,20 +483,22 @@ def markdown(report):
                   "and last 16 rows and every 8th row, all columns.",
         "relu": "y = max(x, 0), out of place. GB/s counts 8n bytes (read x, write y); % of the faster copy "
                 "ceiling (vector loop or memcpy) at the working set's level and threads; × BLIS = bli_scopyv time (same bytes) / this time; "
-                "`memcpy` is the bandwidth roof.",
+                "`memcpy` is the bandwidth roof; % of copy = its time (same bytes, same threads, same run) / this time.",
         "layernorm": "GB/s counts 4(2·rows·cols + 2·cols + 2·rows) bytes; baseline `blis_l1` is BLIS level-1 "
                      "per row (sdotv with ones, copyv, axpyv, sdotv, scalv; gamma/beta by a plain loop); "
-                     "`memcpy` copies x to y (the roof).",
+                     "`memcpy` copies x to y (the roof); % of copy = its time (same size and threads, same run) / "
+                     "this time (memcpy moves 8·rows·cols bytes: the small vectors are not in it).",
         "linear_relu": "C = relu(A·B + bias) (m, n, k as given). GFLOP/s = 2mnk/time (the epilogue is not "
                        "counted); % of the best-ISA FMA peak; `unfused` is the best matmul then a separate "
                        "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "
                        "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time.",
     }
-    header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
     for op in ("matmul", "relu", "layernorm", "linear_relu"):
         rs = [r for r in report["results"] if r["op"] == op]
         if not rs:
             continue
+        header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
+        header += ["% of copy"] if op in COPY_OPS else []
         rows = []
         for r in rs:
             rows.append([r["variant"], r["rung"] or r["kind"], r["isa"] or "—", size_str(r["size"]),
@@ -301,7 +506,8 @@ def markdown(report):
                          "—" if r["time_s"] is None else f"{r['time_s'] * 1e6:.1f} µs",
                          f"**error:** {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}",
                          fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f"),
-                         fmt(r["speedup_vs_blis"], ".2f")])
+                         fmt(r["speedup_vs_blis"], ".2f")]
+                        + ([percent(r.get("fraction_of_copy"))] if op in COPY_OPS else []))
         out += ["", f"## {op}", "", notes[op], "", table(header, rows)]
     if report["memory"] is not None:
         out += ["", "## Memory", "", "From scripts/profile (memory.json), as written by it:", "", "```json",
@@ -337,13 +543,19 @@ def write_atomic(path, text):
 
 
 def print_summary(report):
-    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS"]
+    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS", "% of copy"]
     rows = [header] + summary_rows(report)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for i, r in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    targets = report.get("targets") or []
+    if targets:
+        print("\nTargets:")
+        for t in targets:
+            worst = f"  worst: {target_case_str(t['measure'], t['worst'])}" if t["worst"] else ""
+            print(f"  {t['status'].upper():12s} {t['op']}: {t['target']}, {t['sizes']}{worst}")
     if noise_note(report):
         print(f"\nWARNING: {noise_note(report)}")
 

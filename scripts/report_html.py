@@ -6,7 +6,10 @@ scripts/report.py; it must validate) and writes, atomically (temp file + rename)
   - machine, build and BLIS facts (version, sub-configuration and how it was chosen);
   - the measured ceilings (FMA peak per ISA and thread count, copy bandwidth per level);
   - matmul GFLOP/s vs n per rung, with BLIS and the FMA peaks as lines;
+  - the course targets (pass / miss / not measured, worst case of each), near the top;
   - ReLU and LayerNorm GB/s vs bytes per call, with the memcpy roof, the copy ceilings and BLIS;
+  - ReLU and LayerNorm as % of copy (memcpy of the same bytes, same run, same threads) per size,
+    with each op's copy target as a line;
   - a roofline from the measured ceilings (1 thread) with every kernel placed at its
     arithmetic intensity;
   - the ladder: each rung's speedup over naive (log scale), BLIS alongside;
@@ -24,7 +27,9 @@ Intensities used for the roofline (compulsory traffic, float32):
              4 (2 rows cols + 2 cols + 2 rows) bytes (the harness's byte model)
 
 Exit status 0 on success; 1 when report.json is missing, unreadable, not JSON or not valid
-against its schema (nothing is written then); 2 on bad usage.
+against its schema (nothing is written then); 2 on bad usage. A report written before
+fraction_of_copy and targets existed gets both computed here from its own results
+(scripts/report.py's add_copy_fractions and evaluate_targets), and the page says so.
 """
 import argparse
 import base64
@@ -43,6 +48,7 @@ LEVELS = ["L1", "L2", "L3", "DRAM"]
 ISA_ORDER = ["scalar", "avx2", "avx512"]
 BLIS_COLOR = "#111111"
 ROOF_COLOR = "#c0392b"
+VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 class BadReport(Exception):
@@ -76,6 +82,19 @@ def load_report(path):
         shown = "\n  ".join(probs[:10]) + (f"\n  ... and {len(probs) - 10} more" if len(probs) > 10 else "")
         raise BadReport(f"{path}: does not match its schema:\n  {shown}")
     return path, report
+
+
+def with_derived_fields(report):
+    """Fill in fraction_of_copy and targets when the report predates them; True if it did."""
+    import report as report_py  # scripts/report.py: one definition of both
+    derived = False
+    if any(r["op"] in report_py.COPY_OPS and "fraction_of_copy" not in r for r in report["results"]):
+        report_py.add_copy_fractions(report["results"])
+        derived = True
+    if "targets" not in report:
+        report["targets"] = report_py.evaluate_targets(report)
+        derived = True
+    return derived
 
 
 # ---- small helpers ----------------------------------------------------------------------
@@ -265,6 +284,58 @@ def plot_bandwidth(report, results, op, title):
     return png_data_uri(fig)
 
 
+def copy_targets(report):
+    """{op: fraction of copy the course asks for} from the report's targets."""
+    return {t["op"]: t["min"] for t in report.get("targets") or [] if t["measure"] == "copy"}
+
+
+def plot_copy_fraction(report, results):
+    """% of copy per size: one row of panels per op, one panel per thread count. Categorical x
+    (the sizes in run order), so each size is one column a reader can follow across variants."""
+    plt = plt_module()
+    ops = [op for op in ("relu", "layernorm")
+           if any(r["op"] == op and r.get("fraction_of_copy") is not None for r in results)]
+    if not ops:
+        return None
+    tcs = sorted({r["threads"] for r in results if r["op"] in ops})
+    fig, axes = plt.subplots(len(ops), len(tcs), figsize=(4.9 * len(tcs) + 1.6, 3.5 * len(ops)),
+                             squeeze=False)
+    goal = copy_targets(report)
+    for row, op in enumerate(ops):
+        rs = [r for r in results if r["op"] == op and r.get("fraction_of_copy") is not None]
+        sizes = []
+        for r in rs:
+            if size_label(r) not in sizes:
+                sizes.append(size_label(r))
+        top = max([1.2] + [r["fraction_of_copy"] * 1.08 for r in rs])
+        kernels, blis = variants_in_order(rs, op, "kernel"), variants_in_order(rs, op, "blis")
+        handles = {}  # one legend per op, with every variant of both panels, same style in each
+        for col, t in enumerate(tcs):
+            ax = axes[row][col]
+            for i, v in enumerate(kernels + blis):
+                pts = [(sizes.index(size_label(r)), 100 * r["fraction_of_copy"]) for r in rs
+                       if r["variant"] == v and r["threads"] == t]
+                if not pts:
+                    continue
+                style = ({"color": BLIS_COLOR, "linewidth": 2.2, "marker": "s", "markersize": 4} if v in blis
+                         else dict(series_style(i), color=VARIANT_COLORS[i % len(VARIANT_COLORS)]))
+                handles[f"BLIS ({v})" if v in blis else v] = ax.plot(*zip(*sorted(pts)), **style)[0]
+            handles["memcpy = 100%"] = ax.axhline(100, color=ROOF_COLOR, linestyle="--", linewidth=1.4)
+            if op in goal:
+                handles[f"target {100 * goal[op]:.0f}%"] = ax.axhline(100 * goal[op], color="#27ae60",
+                                                                       linestyle=":", linewidth=1.8)
+            ax.set_xticks(range(len(sizes)))
+            ax.set_xticklabels(sizes, rotation=25, ha="right", fontsize=7)
+            ax.set_xlim(-0.4, len(sizes) - 0.6)
+            ax.set_ylim(0, 100 * top)
+            ax.set_ylabel("% of copy")
+            ax.set_title(f"{op}, {t} thread{'s' if t > 1 else ''}")
+        axes[row][-1].legend(handles.values(), handles.keys(), fontsize=7.5, loc="upper left",
+                             bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
 def roofline_points(results):
     """1-thread kernel and BLIS results at their largest size per (op, variant)."""
     best = {}
@@ -383,7 +454,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px soli
 th,td{border:1px solid #d5dbdb;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f2f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flagged td{background:#fadbd8;font-weight:600}tr.failed td{background:#fdebd0}
-tr.unavailable td{color:#808b96}td.over{background:#fdebd0}
+tr.unavailable td{color:#808b96}td.over{background:#fdebd0}tr.miss td{background:#fdf2f1}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600}
 .ok{background:#d5f5e3;color:#145a32}.bad{background:#fadbd8;color:#78281f}.na{background:#eaeded;color:#424949}
 img.plot{max-width:100%;border:1px solid #e5e8e8;display:block;margin:.5em 0}
@@ -430,7 +501,7 @@ def table(header, rows, row_classes=None, num_cols=()):
         cells = []
         for j, c in enumerate(row):
             if isinstance(c, tuple):  # (html, td class)
-                cells.append(f'<td class="{c[1]}">{c[0]}</td>')
+                cells.append(f'<td class="{c[1]}">{c[0]}</td>' if c[1] else f"<td>{c[0]}</td>")
             else:
                 cells.append(f'<td class="num">{esc(c)}</td>' if j in num_cols else f"<td>{esc(c)}</td>")
         out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
@@ -515,13 +586,51 @@ def results_section(report):
         frac = r.get("fraction_of_ceiling")
         frac_cell = (num(frac, ".2f"), "num over" if frac is not None and frac > 1.0 else "num")
         rows.append((r["name"], r["kind"], r.get("rung") or "", r["threads"], r["metric"], num(r.get("value"), ".4g"),
-                     r.get("ceiling") or "", frac_cell, num(r.get("speedup_vs_blis"), ".3g"), r.get("error") or ""))
+                     r.get("ceiling") or "", frac_cell, num(r.get("speedup_vs_blis"), ".3g"),
+                     num(r.get("fraction_of_copy"), ".2f"), r.get("error") or ""))
         classes.append("failed" if r.get("error") else "")
     over = sum(1 for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0)
     note = (f"<p>{over} result(s) measured <em>above</em> their ceiling (shaded): the ceiling or the "
             f"byte model under-counts for them; read those fractions with care.</p>" if over else "")
     return note + table(["benchmark", "kind", "rung", "threads", "metric", "value", "ceiling",
-                         "fraction", "x BLIS", "error"], rows, classes, num_cols=(3, 5, 8))
+                         "fraction", "x BLIS", "of copy", "error"], rows, classes, num_cols=(3, 5, 8, 9))
+
+
+TARGET_BADGE = {"pass": ("ok", "pass"), "miss": ("bad", "MISS"), "not measured": ("na", "not measured")}
+
+
+def target_case_html(t, c, with_value=True):
+    import report as report_py  # the same wording as report.md
+    return esc(report_py.target_case_str(t["measure"], c, with_value))
+
+
+def targets_section(report, derived):
+    targets = report.get("targets") or []
+    if not targets:
+        return "<p>No targets in this report.</p>"
+    rows, classes = [], []
+    for t in targets:
+        cls, word = TARGET_BADGE[t["status"]]
+        missing = [c for c in t["cases"] if c["status"] == "not measured"]
+        gone = "<br>".join(target_case_html(t, c, False) for c in missing[:4])
+        gone += f"<br>and {len(missing) - 4} more" if len(missing) > 4 else ""
+        gone = gone if t["cases"] else "no size in this range in the run"
+        met = f"{t['passed']} of {t['measured']}" + (f" (+{len(missing)} not measured)" if missing else "")
+        rows.append(((f'<span class="badge {cls}">{word}</span>', ""), f"{t['op']}: {t['target']}", t["sizes"],
+                     " and ".join(str(n) for n in t["threads"]), met,
+                     (target_case_html(t, t["worst"]) if t["worst"] else "-", "mono"), (gone or "-", "")))
+        classes.append({"miss": "miss", "not measured": "unavailable"}.get(t["status"], ""))
+    counts = {k: sum(1 for t in targets if t["status"] == k) for k in TARGET_BADGE}
+    head = (f"<p>{counts['pass']} pass, <b>{counts['miss']} missed</b>, {counts['not measured']} not measured. "
+            "Each case is one size and thread count; its figure is the best kernel variant there against "
+            "the same-run FMA peak, BLIS, or memcpy of the same bytes. <em>not measured</em>: a size or "
+            "thread count the target needs was not in this run, so it cannot pass. The targets are "
+            "<code>TARGETS</code> in scripts/report.py.</p>")
+    if derived:
+        head += ("<p class=\"sub\">This report.json predates targets and % of copy: both were computed "
+                 "by report_html.py from its results.</p>")
+    return head + table(["status", "target", "sizes", "threads", "cases met", "worst case", "not measured"],
+                        rows, classes)
 
 
 def figure(uri, ident, alt, caption):
@@ -552,7 +661,9 @@ def warnings(report):
         notes.append(f"{len(over)} of {len(report['results'])} results measured <b>above</b> their own "
                      f"ceiling (worst: {esc(worst['name'])} at {worst['fraction_of_ceiling']:.2g}x "
                      f"{esc(worst['ceiling'])}). A ceiling measured while other work ran is too low, or the "
-                     f"byte model under-counts; fractions and the roofline are not trustworthy here.")
+                     f"byte model under-counts; fractions and the roofline are not trustworthy here. "
+                     f"For ReLU and LayerNorm read <em>% of copy</em> instead (memcpy of the same bytes, "
+                     f"timed in the same run).")
     if load > cores:
         notes.append(f"Load average {load:.2f} on {cores} cores when the run started: other programs "
                      f"shared the CPU, so every number here is noisy.")
@@ -562,6 +673,7 @@ def warnings(report):
 
 
 def render(report, source):
+    derived = with_derived_fields(report)
     results = ok_results(report)
     run, corr = report["run"], report["correctness"]
     status = ('<span class="badge ok">all correctness checks passed</span>' if corr["all_passed"] else
@@ -577,6 +689,7 @@ def render(report, source):
         f"&middot; generated {esc(report['generated_at'])} &middot; {status} &middot; "
         f"{len(report['results'])} results</p>",
         failures, warn,
+        "<h2>Targets</h2>", targets_section(report, derived),
         "<h2>Machine, build and BLIS</h2>", facts_section(report),
         "<h2>Measured ceilings</h2>", ceilings_section(report),
         "<h2>Matmul</h2>",
@@ -591,6 +704,11 @@ def render(report, source):
                "LayerNorm GB/s vs size",
                "GB/s counts 4 (2 rows cols + 2 cols + 2 rows) bytes. BLIS: its level-1 composition "
                "(dotv, copyv, axpyv, scalv); copy roof: memcpy of x into y."),
+        figure(plot_copy_fraction(report, results), "plot-copy", "ReLU and LayerNorm as % of copy",
+               "% of copy = time of memcpy of the same bytes (same size, same threads, same run) / time "
+               "of the variant: 100% moves the bytes as fast as memcpy. Unlike the copy ceilings, "
+               "measured separately on 64 MiB loops, this reference is timed beside the kernel, so "
+               "machine noise moves both. Dotted green: the course target for the op."),
         "<h2>Roofline</h2>",
         figure(plot_roofline(report), "plot-roofline", "roofline",
                "Ceilings measured in this run (1 thread). Intensities are compulsory traffic: matmul "

@@ -4,7 +4,8 @@
 Checks, in order (the first failure ends the test with exit 1):
   1. bad input: a missing report and a malformed report.json each exit non-zero and write nothing;
   2. the page renders from reports/tests/fixture/report.json and is self-contained: every plot is
-     a data: URI, and no src/href/url() points at the network;
+     a data: URI, and no src/href/url() points at the network; it has the Targets table (computed
+     by the page: the fixture predates them);
   3. Chromium loads it (--dump-dom) and the page's own check reports every plot <img> decoded,
      with naturalWidth > 0 and non-blank pixels (<body data-plots="N/N">, N = EXPECTED_PLOTS);
   4. no console message at all (the page logs nothing; any CONSOLE line is an error or a warning);
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-EXPECTED_PLOTS = 5  # matmul, relu, layernorm, roofline, ladder
+EXPECTED_PLOTS = 6  # matmul, relu, layernorm, % of copy, roofline, ladder
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -90,6 +91,15 @@ def main():
     if remote:
         fail(f"the page references the network: {remote[:3]}")
     print(f"ok   rendered {page}: {EXPECTED_PLOTS} embedded plots, no network references")
+
+    # 2a. The Targets table: the fixture predates report.json "targets", so the page computes
+    # them and says so; its quick size set lacks n = 1024 and 2048, so those are not measured.
+    sec = text[text.find("<h2>Targets</h2>"):text.find("<h2>Machine")]
+    rows = re.findall(r'<tr[^>]*><td><span class="badge (ok|bad|na)">', sec)
+    if len(rows) != 8 or "predates" not in sec or "n = 2048, 1 thread" not in sec:
+        fail(f"the Targets section: {len(rows)} target rows (expected 8), computed note "
+             f"{'predates' in sec}, n = 2048 listed as not measured {'n = 2048, 1 thread' in sec}")
+    print(f"ok   Targets: {rows.count('ok')} pass, {rows.count('bad')} miss, {rows.count('na')} not measured")
 
     # 2b. A flagged memory row is shown and highlighted, never dropped.
     with open(fixture, encoding="utf-8") as f:
