@@ -262,7 +262,7 @@ def target_size_value(op, size, key):
 
 
 def target_text(t):
-    """(what, sizes, threads) in words, from a TARGETS row."""
+    """(what, sizes) in words, from a TARGETS row."""
     peak = (f"{t['threads'][0]}-thread FMA peak" if len(t["threads"]) == 1 else "FMA peak at the same threads")
     what = {"peak": f"best variant >= {t['min']:.0%} of the same-run {peak} (best ISA)",
             "blis": f"best variant >= {t['min']:g}x {t['op']}/{BLIS_BASELINE[t['op']]}",
@@ -274,7 +274,7 @@ def target_text(t):
         key, lo, hi = t["within"]
         sizes = ("every size" if lo is None and hi is None else f"every {key} >= {lo}" if hi is None
                  else f"every {key} <= {hi}" if lo is None else f"every size with {lo} <= {key} <= {hi}")
-    return what, sizes, " and ".join(str(n) for n in t["threads"]) + " thread" + ("s" if t["threads"] != (1,) else "")
+    return what, sizes
 
 
 def evaluate_targets(report):
@@ -345,7 +345,7 @@ def evaluate_targets(report):
         worst = min(measured, key=lambda c: -1.0 if c["value"] is None else c["value"], default=None)
         status = ("miss" if any(c["status"] == "miss" for c in cases)
                   else "not measured" if not measured or len(measured) < len(cases) else "pass")
-        what, size_words, thread_words = target_text(t)
+        what, size_words = target_text(t)
         out.append({"id": t["id"], "op": t["op"], "target": what, "sizes": size_words,
                     "threads": list(t["threads"]), "measure": t["measure"], "min": t["min"],
                     "status": status, "cases": cases, "measured": len(measured),
