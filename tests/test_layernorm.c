@@ -1,13 +1,14 @@
 /* LayerNorm suite: every registered variant against the float64 oracle, over widths from 0 to
  * 4097 (768..4096 included), tile edges, unaligned bases, mean/rstd NULL or not, in place,
- * rows with mean 1e4 (cancellation), NaN/Inf rows, every thread count, and bad input. */
+ * rows with mean 1e4 (cancellation), rows whose first floats are far from their mean (the
+ * SIMD rungs' shift), NaN/Inf rows, every thread count, and bad input. */
 #include "test_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-enum fill { PLAIN, CANCEL, NAN_ROWS };
+enum fill { PLAIN, CANCEL, NAN_ROWS, FAR_SHIFT };
 
 typedef struct ln_case {
     ptrdiff_t rows, cols;
@@ -23,9 +24,19 @@ static int poisoned(ptrdiff_t r) { return r == 1 || r == 3 || r == 4; }
 static void fill_x(tu_mat *X, enum fill fill) {
     for (ptrdiff_t r = 0; r < X->rows; r++) {
         /* CANCEL: mean +-1e4 with unit-variance noise; else a random shift per row */
-        float shift = fill == CANCEL ? (r % 2 ? -1e4f : 1e4f) : tu_uniform(-3.0f, 3.0f);
+        float shift = fill == CANCEL || fill == FAR_SHIFT ? (r % 2 ? -1e4f : 1e4f) : tu_uniform(-3.0f, 3.0f);
+        if (fill == FAR_SHIFT && r % 3 == 2) shift = 0.0f;
         for (ptrdiff_t c = 0; c < X->cols; c++)
             X->p[r * X->ld + c] = shift + tu_uniform(-1.7320508f, 1.7320508f);
+        /* FAR_SHIFT: rows whose first 8 floats sit far from the row's mean, so the SIMD rungs'
+         * shift (the mean of those 8) is more than a std away and they must take pass b:
+         * even rows start with 8 outliers at +1000 (as the outlier features of LLM
+         * activations), odd rows are an ascending ramp. Without pass b the first kind loses
+         * a factor ~cols/8 of M2's precision to cancellation and fails the oracle. */
+        for (ptrdiff_t c = 0; fill == FAR_SHIFT && c < X->cols; c++) {
+            if (r % 2 == 0 && c < 8) X->p[r * X->ld + c] += 1000.0f;
+            if (r % 2 == 1) X->p[r * X->ld + c] = shift + 3.4641016f * ((float)c + 0.5f) / (float)X->cols - 1.7320508f;
+        }
         if (fill == NAN_ROWS && poisoned(r) && X->cols > 0)
             X->p[r * X->ld + (ptrdiff_t)(tu_rand_u64() % (uint64_t)X->cols)] =
                 r == 1 ? NAN : r == 3 ? INFINITY : -INFINITY;
@@ -61,7 +72,7 @@ static void run_case(tu_group *g, const kl_variant *v, ln_case c, enum fill fill
     } else if (s == KL_OK) { /* poisoned rows: y all NaN (the oracle says so); others fully */
         worst = kl_check_layernorm(c.rows, c.cols, x0, G.p, B.p, c.eps, y, NULL, NULL, &where);
         for (ptrdiff_t r = 0; r < c.rows; r++) {
-            ptrdiff_t w;
+            ptrdiff_t w = -1;
             double e = poisoned(r) ? 0.0
                        : kl_check_layernorm(1, c.cols, x0 + r * ld, G.p, B.p, c.eps, y + r * ld,
                                             mean ? mean + r : NULL, rstd ? rstd + r : NULL, &w);
@@ -75,7 +86,8 @@ static void run_case(tu_group *g, const kl_variant *v, ln_case c, enum fill fill
              "(y=%g)",
              c.rows, c.cols, c.eps, mean ? "yes" : "NULL", rstd ? "yes" : "NULL",
              c.in_place ? "in place" : "out of place", c.off[0], c.off[1], c.off[2], c.off[3],
-             threads, fill == CANCEL ? " (mean 1e4)" : fill == NAN_ROWS ? " (NaN/Inf rows)" : "",
+             threads, fill == CANCEL ? " (mean 1e4)" : fill == NAN_ROWS ? " (NaN/Inf rows)"
+                      : fill == FAR_SHIFT ? " (far shift)" : "",
              kl_status_str(s), in_ok, canary, worst, wr, wc, where >= 0 ? y[where] : 0.0);
     free(sx), free(sg), free(sb);
     tu_mat_free(&X), tu_mat_free(&Y), tu_mat_free(&G), tu_mat_free(&B);
@@ -149,6 +161,22 @@ static void group_cancellation(const kl_variant *v, int t) {
             ln_case c = {4, cols[i], 1e-5f, 3, in_place, {0, 0, 0, 0}};
             run_case(&g, v, c, CANCEL, t);
         }
+    tu_end(&g);
+}
+
+/* Rows whose start is unlike the rest (outliers, ramps), means 0 and +-1e4; odd row counts
+ * leave a last row outside the SIMD rungs' pairs. */
+static void group_far_shift(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "far_shift", t);
+    static const ptrdiff_t cols[] = {2, 7, 8, 9, 61, 768, 1000, 2048, 4096, 4097};
+    static const ptrdiff_t rows[] = {1, 4, 7};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        for (size_t r = 0; r < 3; r++)
+            for (int in_place = 0; in_place < 2; in_place++) {
+                ln_case c = {rows[r], cols[i], 1e-5f, 3, in_place, {0, 0, 0, 0}};
+                run_case(&g, v, c, FAR_SHIFT, t);
+            }
     tu_end(&g);
 }
 
@@ -294,6 +322,7 @@ int main(void) {
             group_large(v, threads[ti]);
             group_fuzz(v, threads[ti]);
             group_cancellation(v, threads[ti]);
+            group_far_shift(v, threads[ti]);
             group_nan(v, threads[ti]);
         }
         kl_set_num_threads(0);

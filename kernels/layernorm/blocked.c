@@ -76,16 +76,20 @@ size_t kl_layernorm_blocked_blocking(ptrdiff_t *sizes, size_t cap) {
     return 1;
 }
 
-kl_status kl_layernorm_blocked(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
-                               const float *beta, float eps, float *y, float *mean, float *rstd) {
-    ptrdiff_t chunk = kl_ln_chunk();
+kl_status kl_ln_rows_scalar(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
+                            const float *b, float eps, float *y, float *mean, float *rstd,
+                            ptrdiff_t chunk, int stream) {
     for (ptrdiff_t r = 0; r < rows; r++) {
         float m, s; /* mean/rstd may be NULL: write through locals */
-        kl_status st = kl_ln_row_scalar(cols, x + r * cols, gamma, beta, eps, y + r * cols, &m, &s,
-                                        chunk, 0);
+        kl_status st = kl_ln_row_scalar(cols, x + r * cols, g, b, eps, y + r * cols, &m, &s, chunk, stream);
         if (st != KL_OK) return st;
         if (mean) mean[r] = m;
         if (rstd) rstd[r] = s;
     }
     return KL_OK;
+}
+
+kl_status kl_layernorm_blocked(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                               const float *beta, float eps, float *y, float *mean, float *rstd) {
+    return kl_ln_rows_scalar(rows, cols, x, gamma, beta, eps, y, mean, rstd, kl_ln_chunk(), 0);
 }

@@ -17,6 +17,10 @@
 typedef kl_status (*kl_ln_row_fn)(ptrdiff_t cols, const float *x, const float *g, const float *b,
                              float eps, float *y, float *mean, float *rstd, ptrdiff_t chunk,
                              int stream);
+/* rows consecutive rows x[rows][cols] -> y; mean/rstd may be NULL (then not written). */
+typedef kl_status (*kl_ln_rows_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
+                                   const float *b, float eps, float *y, float *mean, float *rstd,
+                                   ptrdiff_t chunk, int stream);
 
 /* Row kernels, by ISA; KL_OK (a student stub returns KL_EUNSUPPORTED). mean and rstd are
  * never NULL here. stream: write y with non-temporal stores (only if y != x). */
@@ -26,6 +30,17 @@ kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const f
                     float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
 kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
                       float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
+/* Blocks of rows, by ISA: the SIMD rungs take rows two at a time (one pass c for both, so
+ * gamma and beta are loaded once per two rows). The scalar one is a loop of kl_ln_row_scalar. */
+kl_status kl_ln_rows_scalar(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
+                            const float *b, float eps, float *y, float *mean, float *rstd,
+                            ptrdiff_t chunk, int stream);
+kl_status kl_ln_rows_avx2(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
+                          const float *b, float eps, float *y, float *mean, float *rstd,
+                          ptrdiff_t chunk, int stream);
+kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
+                            const float *b, float eps, float *y, float *mean, float *rstd,
+                            ptrdiff_t chunk, int stream);
 /* The careful fallback, as naive.c does it, all in double: used for rows whose fast
  * statistics are not finite (a NaN/Inf in the row, or float overflow) or whose variance is
  * so small that float squares lose bits to underflow. Matches the oracle's NaN/Inf rule. */
@@ -33,7 +48,8 @@ void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float
                      float *y, float *mean, float *rstd);
 
 ptrdiff_t kl_ln_chunk(void);      /* floats per statistics chunk: L1d / 4 */
-ptrdiff_t kl_ln_stream_min(void); /* rows*cols from which out-of-place y is streamed */
+/* rows*cols from which out-of-place y is streamed, for a call run by `threads` threads */
+ptrdiff_t kl_ln_stream_min(int threads);
 
 /* Running (count, mean, M2) of the chunks seen so far; Chan et al.'s pairwise merge. */
 typedef struct { double n, mean, m2; } kl_ln_acc;

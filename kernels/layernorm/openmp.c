@@ -27,39 +27,36 @@ ptrdiff_t kl_layernorm_omp_min(void) {
     return cached;
 }
 
-static inline kl_ln_row_fn best_row(void) {
+static inline kl_ln_rows_fn best_rows(void) {
 #ifdef KL_HAVE_SIMD
-    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_row_avx512;
-    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_row_avx2;
+    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_rows_avx512;
+    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_rows_avx2;
 #endif
-    return kl_ln_row_scalar;
+    return kl_ln_rows_scalar;
 }
 
-/* rows [r0, r1); returns the first non-OK status */
-static inline kl_status rows_range(kl_ln_row_fn row, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
+/* rows [r0, r1), then the fence that orders streamed stores */
+static inline kl_status rows_range(kl_ln_rows_fn rows_fn, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
                                    const float *x, const float *gamma, const float *beta,
                                    float eps, float *y, float *mean, float *rstd, ptrdiff_t chunk,
                                    int stream) {
-    for (ptrdiff_t r = r0; r < r1; r++) {
-        float m, s; /* mean/rstd may be NULL: write through locals */
-        kl_status st = row(cols, x + r * cols, gamma, beta, eps, y + r * cols, &m, &s, chunk, stream);
-        if (st != KL_OK) return st;
-        if (mean) mean[r] = m;
-        if (rstd) rstd[r] = s;
-    }
+    kl_status st = rows_fn(r1 - r0, cols, x + r0 * cols, gamma, beta, eps, y + r0 * cols,
+                           mean ? mean + r0 : NULL, rstd ? rstd + r0 : NULL, chunk, stream);
     if (stream) _mm_sfence();
-    return KL_OK;
+    return st;
 }
 
 kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                               const float *beta, float eps, float *y, float *mean, float *rstd) {
     /* BEGIN SOLUTION */
-    kl_ln_row_fn row = best_row();
+    kl_ln_rows_fn row = best_rows();
     ptrdiff_t chunk = kl_ln_chunk();
-    int stream = x != y && rows * cols >= kl_ln_stream_min();
     int threads = kl_threads();
-    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min())
+    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min()) {
+        int stream = x != y && rows * cols >= kl_ln_stream_min(1);
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
+    }
+    int stream = x != y && rows * cols >= kl_ln_stream_min(threads); /* a team streams later */
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(max : worst)
