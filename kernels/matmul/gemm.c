@@ -72,11 +72,16 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
     }
 }
 
-/* The blocks one call uses. Each cache block is evened out over the problem, e.g. m = 257 with
- * MC = 252 runs two blocks of 132 rather than 252 + 5, and with T threads the number of MC
- * blocks is a multiple of T so the threads finish together. */
+/* The blocks one call uses. Each cache block is evened out over the problem, and MC blocks are
+ * cut at MR-row micro-panels: the P = ceil(m / MR) panels are dealt out so block i gets panels
+ * [P*i/blocks, P*(i+1)/blocks). m = 257 with MC = 252, MR = 6 runs blocks of 126 and 131 rows
+ * rather than 252 + 5. With T threads the number of blocks is a multiple of T and each thread
+ * takes consecutive blocks, so the threads' rows differ by at most one micro-panel (blocks of
+ * a fixed MCe with a short last one gave 522 + 502 rows at m = 1024: one thread idle 4% of
+ * each KC panel, at the barrier). */
 typedef struct plan {
-    ptrdiff_t mc, kc, nc; /* effective blocks */
+    ptrdiff_t mc, kc, nc; /* effective blocks; mc is the largest MC block (for Ap's size) */
+    ptrdiff_t blocks;     /* MC blocks */
     int threads;          /* threads that get work (each packs its own A block) */
 } plan;
 
@@ -89,18 +94,29 @@ static plan make_plan(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdif
     ptrdiff_t panels = cdiv(m, uk->mr); /* the finest split of m */
     int t = threads < 1 ? 1 : threads;
     if (t > panels) t = (int)panels;
-    ptrdiff_t blocks = round_up(cdiv(m, b.mc), t);
-    p.mc = round_up(cdiv(m, blocks), uk->mr);
+    p.blocks = round_up(cdiv(m, b.mc), t);
+    if (p.blocks > panels) p.blocks = panels / t * t; /* >= t: no empty block */
+    p.mc = cdiv(panels, p.blocks) * uk->mr;
     p.threads = t;
     return p;
+}
+
+/* Rows [*ic, *ic + mc) of MC block blk (see make_plan); returns mc. */
+static ptrdiff_t block_rows(const kl_gemm_kernel *uk, const plan *pl, ptrdiff_t m, ptrdiff_t blk,
+                            ptrdiff_t *ic) {
+    ptrdiff_t panels = cdiv(m, uk->mr);
+    ptrdiff_t end = panels * (blk + 1) / pl->blocks * uk->mr;
+    *ic = panels * blk / pl->blocks * uk->mr;
+    return (end < m ? end : m) - *ic;
 }
 
 size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                        int threads) {
     if (m <= 0 || n <= 0 || k <= 0) return 0;
     plan p = make_plan(uk, m, n, k, threads);
+    size_t panels = p.threads > 1 ? 2 : 1; /* a team double-buffers the B panel */
     return (size_t)p.threads * round64((size_t)(p.mc * p.kc) * sizeof(float)) +
-           round64((size_t)(p.kc * p.nc) * sizeof(float));
+           panels * round64((size_t)(p.kc * p.nc) * sizeof(float));
 }
 
 /* The macro-kernel: one packed MCe x KCe block of A times one packed KCe x NCe panel of B,
@@ -124,35 +140,41 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
     return bad;
 }
 
-/* What one thread of the team runs. The B panel is packed by all threads together (each packs
- * some slivers), then each thread packs and multiplies its own MC blocks of A.
+/* What one thread of the team runs. The threads pack each KC x NC panel of B together (each
+ * packs some of its slivers), then each thread packs and multiplies its own MC blocks of A.
+ *
+ * One barrier per panel, not two: panels alternate between two buffers, Bp[0] and Bp[1], so the
+ * barrier after packing panel q says both "Bp[q % 2] is complete" and "everybody is done with
+ * panel q - 1", whose buffer is the one panel q + 1 is packed into. A thread that finishes its
+ * blocks early packs its share of the next panel instead of waiting. This matters on this
+ * shared 2-vCPU VM, where other tenants' processes preempt our threads and every barrier waits
+ * for the thread that was delayed: at n = 1024 on 2 threads, in runs interleaved call by call
+ * with the two-barrier version, medians while the machine was busy were 60 vs 54 GFLOP/s
+ * (quiet: the same, ~155). Handing out MC blocks dynamically or packing all of k at once
+ * (one barrier per call) measured no better, so the simple static split stays.
  *
  * Why ic (the 3rd loop) and not jr (the 2nd): on this 2-core Zen 3 each core has a private L2
  * and they share L3. Splitting ic gives each core its own A block in its own L2 and shares the
- * B panel through L3, where it lives anyway; there is one barrier per KC x NC panel. Splitting jr
- * needs both cores to read the same A block (so it sits in both L2s, half of each wasted) and a
- * barrier per MC block. jr balances better when m is small and n large (ic gives each thread
- * whole MR panels of rows: m = 16 splits 12 + 4); ic balances to within MR rows otherwise.
- * Measurement: a jr split was written too (it passed the oracle; not kept). On the shared
- * 2-core VM during development (load average 8-15) two-thread timings of either swung 5x
- * between runs, so the choice rests on the cache argument above. Re-measure on a quiet
- * machine before teaching a number. */
+ * B panel through L3, where it lives anyway. Splitting jr needs both cores to read the same
+ * A block (so it sits in both L2s, half of each wasted) and a barrier per MC block. jr
+ * balances better when m is small and n large (ic gives each thread whole MR panels of rows:
+ * m = 16 splits 12 + 4); ic balances to within MR rows otherwise. */
 static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, int nth,
                             ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                             ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
-                            ptrdiff_t ldc, const kl_gemm_epilogue *ep, float *Ap, float *Bp) {
+                            ptrdiff_t ldc, const kl_gemm_epilogue *ep, float *Ap,
+                            float *const Bp[2]) {
     /* Work is split by hand, not with "omp for": the single-threaded rungs run this too, maybe
      * inside a caller's parallel region, where an orphaned "omp for" would bind to the
-     * caller's team. Barriers run only when nth > 1, i.e. inside our own region. */
-    const ptrdiff_t NR = uk->nr, MC = pl->mc, KC = pl->kc, NC = pl->nc;
+     * caller's team. The barrier runs only when nth > 1, i.e. inside our own region. */
+    const ptrdiff_t NR = uk->nr, KC = pl->kc, NC = pl->nc, blocks = pl->blocks;
     const kl_gemm_pack_fn pack_a = uk->pack_a ? uk->pack_a : kl_gemm_pack_a;
     const kl_gemm_pack_fn pack_b = uk->pack_b ? uk->pack_b : kl_gemm_pack_b;
-    const ptrdiff_t blocks = cdiv(m, MC);
     const ptrdiff_t b0 = blocks * tid / nth, b1 = blocks * (tid + 1) / nth; /* my MC blocks */
-    int bad = 0;
+    int bad = 0, q = 0; /* q: the panel's buffer, Bp[q] */
     for (ptrdiff_t jc = 0; jc < n; jc += NC) {
         ptrdiff_t nc = n - jc < NC ? n - jc : NC;
-        for (ptrdiff_t pc = 0; pc < k; pc += KC) {
+        for (ptrdiff_t pc = 0; pc < k; pc += KC, q ^= 1) {
             ptrdiff_t kc = k - pc < KC ? k - pc : KC;
             float beta_p = pc == 0 ? beta : 1.0f; /* later KC blocks accumulate */
             const kl_gemm_epilogue *ep_p = pc + kc == k ? ep : NULL; /* C is final */
@@ -160,24 +182,19 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
             ptrdiff_t s0 = slivers * tid / nth, s1 = slivers * (tid + 1) / nth; /* my slivers */
             if (s1 > s0) {
                 ptrdiff_t cols = (s1 * NR < nc ? s1 * NR : nc) - s0 * NR;
-                pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp + s0 * NR * kc);
+                pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp[q] + s0 * NR * kc);
             }
 #ifdef _OPENMP
             if (nth > 1) {
 #pragma omp barrier
-            } /* Bp is complete */
+            } /* Bp[q] is complete, and nobody reads Bp[q ^ 1] any more */
 #endif
             for (ptrdiff_t blk = b0; blk < b1; blk++) {
-                ptrdiff_t ic = blk * MC, mc = m - ic < MC ? m - ic : MC;
+                ptrdiff_t ic, mc = block_rows(uk, pl, m, blk, &ic);
                 pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
-                bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp, beta_p, C + ic * ldc + jc, ldc,
-                                    jc, ep_p);
+                bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp[q], beta_p, C + ic * ldc + jc,
+                                    ldc, jc, ep_p);
             }
-#ifdef _OPENMP
-            if (nth > 1) {
-#pragma omp barrier
-            } /* nobody repacks Bp while another thread still reads it */
-#endif
         }
     }
     return bad;
@@ -196,10 +213,13 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
     plan pl = make_plan(uk, m, n, k, threads);
     size_t a_bytes = round64((size_t)(pl.mc * pl.kc) * sizeof(float));
     size_t b_bytes = round64((size_t)(pl.kc * pl.nc) * sizeof(float));
-    /* One 64-byte-aligned block: [threads][a_bytes] A blocks, then the B panel. */
-    float *buf = aligned_alloc(64, (size_t)pl.threads * a_bytes + b_bytes);
+    /* One 64-byte-aligned block: [threads][a_bytes] A blocks, then the B panel (two for a
+     * team: gemm_team packs panel q + 1 while a slower thread may still read panel q). */
+    size_t panels = pl.threads > 1 ? 2 : 1;
+    float *buf = aligned_alloc(64, (size_t)pl.threads * a_bytes + panels * b_bytes);
     if (!buf) return KL_ENOMEM; /* nothing written yet */
-    float *Bp = (float *)((char *)buf + (size_t)pl.threads * a_bytes);
+    float *Bp0 = (float *)((char *)buf + (size_t)pl.threads * a_bytes);
+    float *const Bp[2] = {Bp0, (float *)((char *)Bp0 + (panels - 1) * b_bytes)}; /* 1: same */
     size_t a_floats = a_bytes / sizeof(float);
     int bad = 0;
 #ifdef _OPENMP

@@ -47,10 +47,12 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
                     float *Bp);
 
 /* Exact scratch bytes kl_gemm allocates for this call (one aligned block):
- *   T * round64(MCe * KCe * 4) + round64(KCe * NCe * 4)
+ *   T * round64(MCe * KCe * 4) + P * round64(KCe * NCe * 4)
  * where MCe, KCe, NCe are the blocks actually used (<= MC, KC, NC: the cache blocks, evened out
- * so no block is a sliver, and trimmed to the problem) and T the threads that each pack their
- * own A block. Upper bound: (T*MC*KC + KC*NC)*4 + (T+1)*64 bytes. */
+ * so no block is a sliver, and trimmed to the problem), T the threads that each pack their
+ * own A block, and P the B panel buffers: 1 on one thread, 2 for a team (it packs the next
+ * panel while the current one may still be read). Upper bound:
+ * (T*MC*KC + P*KC*NC)*4 + (T+P)*64 bytes. */
 size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                        int threads);
 

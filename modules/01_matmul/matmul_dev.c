@@ -295,8 +295,9 @@ static int test_matmul_blocked(void) {
 // takes a quarter of L3; `KL_MATMUL_MC/KC/NC` override them. **beta** is applied on the first
 // KC block only (beta' = 1 afterwards, the later blocks accumulate). **Fringes**: packed panels
 // are zero-padded past m and n, so a partial tile runs the same micro-kernel and writes back
-// only its valid mr×nr corner; blocks are evened out so none is a sliver (m = 257 with MC = 252
-// runs two blocks of 132 rather than 252 + 5). The scratch (Ap and Bp) is one aligned
+// only its valid mr×nr corner; blocks are evened out so none is a sliver, and MC blocks are cut
+// at MR-row micro-panels (m = 257 with MC = 252 runs blocks of 126 and 131 rows rather than
+// 252 + 5). The scratch (Ap and Bp) is one aligned
 // allocation per call, freed before return; its size is in the memory-profiling section.
 //
 // The micro-kernel is plain C, yet gcc vectorises it at -O2 (`-fopt-info-vec`: "loop
@@ -382,19 +383,25 @@ static int test_matmul_avx512(void) {
 // (AVX-512, else AVX2). Which loop to split? The **3rd loop (ic, over MC blocks of A)**: each
 // thread packs and multiplies its own MC×KC block of A, which lives in *its own core's* L2,
 // while all threads read the one KC×NC panel of B, which lives in the L3 *they share*. The
-// threads pack that B panel together (each packs some of its slivers), meet at a barrier, run
-// their blocks, and meet again before the panel is repacked for the next KC block. Splitting
+// threads pack that B panel together (each packs some of its slivers), meet at a barrier, and
+// run their blocks. Panels alternate between two buffers, so that one barrier per panel also
+// tells every thread that the others are done with the previous panel: a thread that finishes
+// early packs its share of the next panel into the other buffer instead of waiting at a second
+// barrier. On this shared VM, where other people's jobs preempt our threads, that measured
+// 60 vs 54 GFLOP/s (medians at n = 1024, busy moments; the same when quiet). Splitting
 // the 2nd loop (jr) instead would make every thread read the same A block, so it would be
 // duplicated in every L2 and cost a barrier per MC block. (jr would balance better when m is
 // small and n large, since ic hands out whole MR-row panels: m = 16 splits 12 + 4. On this
 // shared VM two-thread timings of either split swung 5× between runs, so the choice rests on
 // the cache argument, not on a measurement.) Each thread has its own Ap buffer, so scratch
-// grows with the thread count. The number of MC blocks is rounded to a multiple of the thread
-// count so the threads finish together. Small problems (A and B in half of L2) skip packing and
-// run the AVX2/AVX-512 direct path: on one thread below 2·64³ flops, where starting a team
-// costs more than the multiply, and above that on the team, each thread taking whole MR-row
-// panels of C (or NR-column slivers when m is too short to split), so no two threads write the
-// same tile. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
+// grows with the thread count (and a team has two B panels). The number of MC blocks is a
+// multiple of the thread count and blocks are cut at micro-panels, so the threads' rows differ
+// by at most MR and they reach the barrier together (fixed 174-row blocks gave 522 + 502 rows
+// at m = 1024: one thread idle 4% of the time). Small problems (A and B in half of L2) skip
+// packing and run the AVX2/AVX-512 direct path: on one thread below 2·64³ flops, where
+// starting a team costs more than the multiply, and above that on the team, each thread taking
+// whole MR-row panels of C (or NR-column slivers when m is too short to split), so no two
+// threads write the same tile. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
 
 // %% [code] {"kernel": "kernels/matmul/openmp.c", "grade_id": "matmul_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/openmp.c (and the team in kernels/matmul/gemm.c);
@@ -728,7 +735,7 @@ int main(int argc, char **argv) {
 // - **AVX2/AVX-512** micro-kernels keep 12 or 24 vector accumulators busy with FMA; a rung the
 //   CPU lacks is skipped, never run.
 // - **OpenMP** splits the MC loop: private A blocks in private L2s, one shared packed B panel
-//   in the shared L3.
+//   in the shared L3, double-buffered so one barrier per panel suffices.
 // - Tests use a float64 oracle with a k·u error bound, awkward shapes and NaN for beta = 0;
 //   Massif checks that the heap peak matches the documented scratch formula; speed is printed,
 //   never asserted.
