@@ -1,12 +1,16 @@
 /* Internal to kernels/layernorm/: the per-row kernels every rung shares, and the pieces of
  * arithmetic they have in common. One row is x[cols] -> y[cols], mean, rstd.
  *
- * Statistics, in every fast rung: the row is cut into chunks of kl_ln_chunk() floats
- * (a quarter of L1d). Each chunk is read twice while it sits in L1: once for its mean
- * (summing x - x[first], so float lanes hold small numbers even for rows of 1e4 + noise),
- * once for its squared deviations around that mean (never E[x^2] - E[x]^2). Float lane
- * sums are folded into double every 256 floats, and chunks are merged in double with
- * Chan's pairwise update. Then one more pass writes y. */
+ * Statistics, never E[x^2] - E[x]^2:
+ * - blocked (scalar): the row is cut into chunks of kl_ln_chunk() floats (a quarter of L1d).
+ *   Each chunk is read twice while it sits in L1: once for its mean (summing x - x[first],
+ *   so float lanes hold small numbers even for rows of 1e4 + noise), once for its squared
+ *   deviations around that mean. Chunks are merged in double with Chan's pairwise update.
+ * - avx2 / avx512: one pass for sum d and sum d^2, d = x - s with s the mean of the row's
+ *   first 8 floats, and a second, centred pass only for rows where s turns out to be more
+ *   than one std from the mean (avx2.c explains the error bound). Rows go in pairs.
+ * Float lane sums are folded into double every few hundred floats. Then one more pass
+ * writes y. */
 #ifndef KL_LN_ROW_H
 #define KL_LN_ROW_H
 

@@ -1,8 +1,10 @@
-/* Rung 5: rows shared out among threads (static schedule: rows cost the same), each row run
- * by the best row kernel this CPU has (AVX-512, AVX2, else the scalar blocked row), chosen at
- * run time. Rows are independent, so there is no reduction across threads; a row is never
- * split. Below kl_layernorm_omp_min() floats in all, or with one row, it runs on the calling
- * thread (waking a team costs microseconds); env KL_LAYERNORM_OMP_MIN overrides. */
+/* Rung 5: rows shared out among threads (static schedule: rows cost the same), each thread's
+ * block of rows run by the best rows kernel this CPU has (AVX-512 or AVX2, rows in pairs;
+ * else the scalar blocked row), chosen at run time. Rows are independent, so there is no
+ * reduction across threads; a row is never split. Below kl_layernorm_omp_min() floats in
+ * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
+ * env KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
+ * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
 #include "ln_row.h"
 
 #include <stdlib.h>
@@ -12,9 +14,10 @@
 #endif
 
 /* Measured (modules/03_layernorm/README.md): avx2 on 1 thread against this rung on 2, rows
- * of 768, medians of interleaved calls: 0.48-0.52x at 1.5 Ki floats, 0.94-0.97x at 6 Ki,
- * 1.15-1.19x at 12 Ki, 1.2-1.65x above. The default is the crossover, 8 Ki floats. */
-#define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 13)
+ * of 768, medians of interleaved calls: 0.75-0.77x at 6 Ki floats, 0.91-0.95x at 9 Ki,
+ * 1.04-1.09x at 12 Ki, 1.2-1.6x above. The default is the crossover, 12 Ki floats (it was
+ * 8 Ki before the row kernel got faster: a faster row repays the team start-up later). */
+#define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)12 << 10)
 
 ptrdiff_t kl_layernorm_omp_min(void) {
     static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
