@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <thread>
 #ifdef _OPENMP
@@ -29,34 +28,9 @@ std::vector<int> thread_counts(bool threaded) {
     return {1, nproc()};
 }
 
-// sysfs: /sys/devices/system/cpu/cpu0/cache/indexN/{level,type,size}, size like "32768K".
-static std::size_t sysfs_cache(int level) {
-    for (int i = 0; i < 16; i++) {
-        std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
-        std::ifstream lv(dir + "level"), ty(dir + "type"), sz(dir + "size");
-        if (!lv) break;
-        int l = 0;
-        std::string type, size;
-        lv >> l;
-        ty >> type;
-        sz >> size;
-        if (l != level || type == "Instruction" || size.empty()) continue;
-        char *end = nullptr;
-        unsigned long long v = std::strtoull(size.c_str(), &end, 10);
-        if (*end == 'K') v <<= 10;
-        else if (*end == 'M') v <<= 20;
-        else if (*end == 'G') v <<= 30;
-        return (std::size_t)v;
-    }
-    return 0;
-}
+std::size_t cache_bytes(int level) { return kl_cpu_cache_bytes(level); }
 
-std::size_t cache_bytes(int level) {
-    std::size_t s = sysfs_cache(level);
-    return s ? s : kl_cpu_cache_bytes(level);
-}
-
-const char *cache_source(int level) { return sysfs_cache(level) ? "sysfs" : "sysconf"; }
+const char *cache_source(int level) { return kl_cpu_cache_source(level); }
 
 std::string level_of(std::size_t ws) {
     for (int l = 1; l <= 3; l++)

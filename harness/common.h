@@ -21,10 +21,10 @@ void set_size_set(SizeSet s);
 
 int nproc();
 std::vector<int> thread_counts(bool threaded);  // {1} or {1, nproc}
-// Data cache bytes at level 1..3: sysfs (cpu0) when present, else kl_cpu_cache_bytes
+// Data cache bytes at level 1..3, as kl_cpu_cache_bytes (sysfs, else sysconf, else a default)
 // (sysconf's L3 is wrong in some VMs). L1/L2 per core, L3 shared.
 std::size_t cache_bytes(int level);
-const char *cache_source(int level);  // "sysfs" or "sysconf"
+const char *cache_source(int level);  // "sysfs", "sysconf" or "default"
 // "L1".."L3" for the smallest cache holding ws bytes, else "DRAM".
 std::string level_of(std::size_t ws_bytes);
 

@@ -103,6 +103,49 @@ static void group_threads(void) {
     tu_end(&g);
 }
 
+/* Cache sizes drive every blocking and streaming rule: they must be sane, nested, name their
+ * source, and match Linux sysfs when it is there (sysconf's L3 is 8x too big on some VMs). */
+static void group_caches(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "caches");
+    size_t prev = 0;
+    for (int level = 1; level <= 3; level++) {
+        size_t b = kl_cpu_cache_bytes(level);
+        const char *src = kl_cpu_cache_source(level);
+        tu_check(&g, b >= 4096 && b <= ((size_t)1 << 31) && b >= prev,
+                 "L%d is %zu bytes (L%d was %zu)", level, b, level - 1, prev);
+        tu_check(&g, src && (!strcmp(src, "sysfs") || !strcmp(src, "sysconf") || !strcmp(src, "default")),
+                 "L%d source \"%s\"", level, src ? src : "(null)");
+        prev = b;
+        /* sysfs's own answer for this level (index0..: level, type, size like "32768K") */
+        for (int i = 0; i < 16; i++) {
+            char path[96], type[32] = "", unit = 0;
+            int lv = 0;
+            unsigned long long v = 0;
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+            FILE *f = fopen(path, "r");
+            if (!f) break;
+            int ok = fscanf(f, "%d", &lv) == 1;
+            fclose(f);
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+            if (ok && (f = fopen(path, "r"))) ok = fscanf(f, "%31s", type) == 1, fclose(f);
+            if (!ok || lv != level || !strcmp(type, "Instruction")) continue;
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+            if (!(f = fopen(path, "r"))) continue;
+            ok = fscanf(f, "%llu%c", &v, &unit) >= 1;
+            fclose(f);
+            size_t want = (size_t)(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0));
+            tu_check(&g, !ok || (b == want && !strcmp(src, "sysfs")),
+                     "L%d: %zu bytes from %s, sysfs says %zu", level, b, src, want);
+            break;
+        }
+    }
+    tu_check(&g, kl_cpu_cache_bytes(0) == 0 && kl_cpu_cache_bytes(4) == 0 &&
+                     !strcmp(kl_cpu_cache_source(4), "none"),
+             "levels 0 and 4 are not 0 / \"none\"");
+    tu_end(&g);
+}
+
 /* ---- one small problem per op, checked against the oracle ---- */
 
 typedef struct work {
@@ -221,6 +264,7 @@ int main(void) {
     group_status();
     group_registry();
     group_threads();
+    group_caches();
     group_dispatch();
     group_concurrent();
     return tu_exit_code();

@@ -141,8 +141,11 @@ kl_status kl_linear_relu_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrd
 /* The best instruction set this CPU and OS support, capped by the environment variable
  * KL_ISA=scalar|avx2|avx512 (to test fallbacks on a bigger machine). */
 kl_isa kl_cpu_isa(void);
-/* Data cache size in bytes at level 1, 2 or 3 (per core for 1 and 2); a safe default if unknown. */
+/* Data cache size in bytes at level 1, 2 or 3 as one core sees it (Linux sysfs, else sysconf,
+ * else a safe default); 0 for other levels. kl_cpu_cache_source says which of the three:
+ * "sysfs", "sysconf" or "default" ("none" for other levels). */
 size_t kl_cpu_cache_bytes(int level);
+const char *kl_cpu_cache_source(int level);
 
 /* ---- threads ----------------------------------------------------------------------- */
 

@@ -2,7 +2,6 @@
  * and the streaming threshold. */
 #include "ln_row.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
@@ -26,19 +25,6 @@ ptrdiff_t kl_ln_chunk(void) {
     return cached;
 }
 
-/* The L3 one core shares, in bytes. sysconf reports the whole socket's L3 on some VMs (256 MiB
- * on the 2-vCPU Zen 3 this lab was tuned on, whose core sees a 32 MiB CCX slice); Linux's
- * sysfs names the slice itself. Fallback: kl_cpu_cache_bytes(3). */
-static size_t l3_bytes(void) {
-    size_t kib = 0;
-    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r");
-    if (f) {
-        if (fscanf(f, "%zuK", &kib) != 1) kib = 0;
-        fclose(f);
-    }
-    return kib ? kib << 10 : kl_cpu_cache_bytes(3);
-}
-
 /* Out-of-place calls of at least this many floats write y with non-temporal stores.
  * - One thread: L2-bytes floats, x + y = 8 x L2 (512 Ki floats on Zen 3), as relu's
  *   kl_relu_stream_min (modules/02_relu/README.md): from there one core cannot keep enough
@@ -57,6 +43,6 @@ ptrdiff_t kl_ln_stream_min(int threads) {
     }
     if (env >= 0) return env;
     if (threads <= 1) return (ptrdiff_t)kl_cpu_cache_bytes(2);
-    if (l3 < 0) l3 = (ptrdiff_t)(l3_bytes() / 8);
+    if (l3 < 0) l3 = (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8);
     return l3;
 }

@@ -13,8 +13,8 @@
  *         NC = (L3 / 4) / (KC * 4 bytes), rounded down to a multiple of NR
  *                                                    Zen 3: 32 MiB / 4 / 1 KiB = 8192
  *
- * sysconf() reports L3 as 256 MiB in some VMs (the host's total), so L3 comes from sysfs first
- * and is capped at 64 MiB (the largest L3 slice one core reaches on current x86 parts).
+ * kl_cpu_cache_bytes() reads sysfs first (sysconf() reports L3 as 256 MiB in some VMs, the
+ * host's total); L3 is also capped at 64 MiB (the largest slice one core reaches on current x86).
  * KL_MATMUL_MC / KL_MATMUL_KC / KL_MATMUL_NC override each block for tuning (rounded to
  * MR / NR multiples). */
 #include "blocking.h"
@@ -22,21 +22,10 @@
 #include "variants.h"
 
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 static size_t l3_bytes(void) {
-    size_t bytes = 0;
-    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r");
-    if (f) {
-        unsigned long v = 0;
-        char unit = 0;
-        int got = fscanf(f, "%lu%c", &v, &unit);
-        fclose(f);
-        if (got >= 1) bytes = v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0);
-    }
-    if (bytes == 0) bytes = kl_cpu_cache_bytes(3);
-    const size_t cap = (size_t)64 << 20; /* see the rule above */
+    const size_t bytes = kl_cpu_cache_bytes(3), cap = (size_t)64 << 20; /* see the rule above */
     return bytes < cap ? bytes : cap;
 }
 
