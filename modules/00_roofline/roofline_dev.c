@@ -308,8 +308,8 @@ static double copy_gbps(size_t ws_bytes) {
 // %% [markdown]
 // ### Testing the bandwidth ceilings
 //
-// The cache sizes come from sysfs (what the kernel reports for cpu0), else from
-// `kl_cpu_cache_bytes`. Working sets: half of L1, half of L2, and for DRAM
+// The cache sizes come from `kl_cpu_cache_bytes` (sysfs for cpu0, else sysconf, whose L3 is
+// wrong on some VMs). Working sets: half of L1, half of L2, and for DRAM
 // `max(4 x L3, 64 MiB)`. L3 is shared by every core (and, on a shared machine, by everyone
 // else's programs), so its working set is the larger of `2 x L2` and `L3 / 8`: clearly
 // beyond L2, small enough to stay resident while others use the rest. The levels are
@@ -319,26 +319,8 @@ static double copy_gbps(size_t ws_bytes) {
 // machine one measurement can lose a few percent.
 
 // %% [code] {"grade_id": "test_bandwidth_ordered", "points": 3, "locked": true}
-static size_t cache_bytes(int level) {
-    for (int i = 0; i < 16; i++) {
-        char path[128], type[32] = "";
-        int lv = 0;
-        unsigned long long v = 0;
-        char unit = 0;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        FILE *f = fopen(path, "r");
-        if (!f) break;
-        int ok = fscanf(f, "%d", &lv) == 1;
-        fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        if ((f = fopen(path, "r"))) ok &= fscanf(f, "%31s", type) == 1, fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        if ((f = fopen(path, "r"))) ok &= fscanf(f, "%llu%c", &v, &unit) >= 1, fclose(f);
-        if (!ok || lv != level || strcmp(type, "Instruction") == 0 || v == 0) continue;
-        return (size_t)(unit == 'K' ? v << 10 : unit == 'M' ? v << 20 : unit == 'G' ? v << 30 : v);
-    }
-    return kl_cpu_cache_bytes(level);
-}
+/* What the kernels size their blocks by: Linux sysfs for cpu0, else sysconf, else a default. */
+static size_t cache_bytes(int level) { return kl_cpu_cache_bytes(level); }
 
 /* Adds three interleaved rounds to the best-so-far of each level (noise only lowers a copy's
  * speed, so more rounds can only bring each level closer to its true ceiling). */
