@@ -9,7 +9,8 @@
  *     mean m, corrected for the rounding of m (a centred two-pass). So M2 never loses more
  *     than a factor 2 (one bit); with unit noise, 8 samples put s ~0.35 std from the mean
  *     and pass b runs for well under 1% of rows.
- *   pass c: y = (x - mean) * rstd * gamma + beta (sub, mul, FMA), streamed when asked.
+ *   pass c: y = (x - mean) * rstd * gamma + beta (sub, mul, FMA; two FMAs in pair_step),
+ *     streamed when asked.
  * Why SHIFT: rows of 1e4 + unit noise hold 1e4-sized numbers, whose float sums keep only
  * ~1e-3 absolute precision. x - s is unit-sized, so float lanes lose nothing that matters;
  * the means themselves are kept in double. This is cheaper than converting every element to
@@ -183,7 +184,10 @@ static inline void normalize(ptrdiff_t n, const float *x, const float *g, const 
 
 /* One pair of rows in flight: p->x[0..1] -> p->y[0..1] (pass c with p->m, p->r) while the
  * NEXT pair xa, xb gets its pass a (shifts sa, sb; out = {sum d, sum d^2} of xa, then of xb).
- * Per step of 8 floats of each of the four rows: 6 loads, 2 stores, 12 vector operations.
+ * Per step of 8 floats of each of the four rows: 6 loads, 2 stores, 10 vector operations.
+ * Pass c computes (x - m) r as fmsub(x, r, m r): one FMA instead of a sub and a mul. The
+ * rounding of m r adds an error of about |m| r u, the size of the error m's own rounding to
+ * float already puts in x - m, so it stays within the oracle's |mean| rstd term.
  * One accumulator per sum is enough: a step takes about as long as the FMA latency (4
  * cycles), and fewer accumulators keep all 14 live vectors in the 16 ymm registers (a
  * version with 2 per sum spilled and was slower). xa/xb may be NULL (no next pair).
@@ -192,8 +196,10 @@ typedef struct { const float *x[2]; float *y[2]; float m[2], r[2]; } ln_pair;
 
 static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const ln_pair *p,
                              const float *xa, const float *xb, float sa, float sb, double out[4]) {
-    const __m256 vm0 = _mm256_set1_ps(p->m[0]), vr0 = _mm256_set1_ps(p->r[0]);
-    const __m256 vm1 = _mm256_set1_ps(p->m[1]), vr1 = _mm256_set1_ps(p->r[1]);
+    /* (x - m) r as ONE FMA, x r - (m r): 10 vector operations per step instead of 12 (see
+     * the comment above); measured 7-8% faster at 42x768 and 2-3% at 8x4096 */
+    const __m256 vr0 = _mm256_set1_ps(p->r[0]), vmr0 = _mm256_set1_ps(p->m[0] * p->r[0]);
+    const __m256 vr1 = _mm256_set1_ps(p->r[1]), vmr1 = _mm256_set1_ps(p->m[1] * p->r[1]);
     const __m256 vsa = _mm256_set1_ps(sa), vsb = _mm256_set1_ps(sb);
     const float *x0 = p->x[0], *x1 = p->x[1];
     float *y0 = p->y[0], *y1 = p->y[1];
@@ -209,8 +215,8 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
             pa = _mm256_add_ps(pa, da), qa = _mm256_fmadd_ps(da, da, qa);
             pb = _mm256_add_ps(pb, db), qb = _mm256_fmadd_ps(db, db, qb);
             __m256 vg = _mm256_loadu_ps(g + i), vb = _mm256_loadu_ps(b + i);
-            __m256 t0 = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x0 + i), vm0), vr0);
-            __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x1 + i), vm1), vr1);
+            __m256 t0 = _mm256_fmsub_ps(_mm256_loadu_ps(x0 + i), vr0, vmr0);
+            __m256 t1 = _mm256_fmsub_ps(_mm256_loadu_ps(x1 + i), vr1, vmr1);
             _mm256_storeu_ps(y0 + i, _mm256_fmadd_ps(t0, vg, vb));
             _mm256_storeu_ps(y1 + i, _mm256_fmadd_ps(t1, vg, vb));
         }
@@ -222,8 +228,8 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
             pa = _mm256_add_ps(pa, da), qa = _mm256_fmadd_ps(da, da, qa);
             pb = _mm256_add_ps(pb, db), qb = _mm256_fmadd_ps(db, db, qb);
             __m256 vg = _mm256_maskload_ps(g + i, k), vb = _mm256_maskload_ps(b + i, k);
-            __m256 t0 = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x0 + i, k), vm0), vr0);
-            __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x1 + i, k), vm1), vr1);
+            __m256 t0 = _mm256_fmsub_ps(_mm256_maskload_ps(x0 + i, k), vr0, vmr0);
+            __m256 t1 = _mm256_fmsub_ps(_mm256_maskload_ps(x1 + i, k), vr1, vmr1);
             _mm256_maskstore_ps(y0 + i, k, _mm256_fmadd_ps(t0, vg, vb));
             _mm256_maskstore_ps(y1 + i, k, _mm256_fmadd_ps(t1, vg, vb));
             i = end;

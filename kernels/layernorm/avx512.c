@@ -152,8 +152,9 @@ typedef struct { const float *x[2]; float *y[2]; float m[2], r[2]; } ln_pair;
 
 static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const ln_pair *p,
                              const float *xa, const float *xb, float sa, float sb, double out[4]) {
-    const __m512 vm0 = _mm512_set1_ps(p->m[0]), vr0 = _mm512_set1_ps(p->r[0]);
-    const __m512 vm1 = _mm512_set1_ps(p->m[1]), vr1 = _mm512_set1_ps(p->r[1]);
+    /* (x - m) r as one FMA, x r - (m r), as avx2.c's pair_step */
+    const __m512 vr0 = _mm512_set1_ps(p->r[0]), vmr0 = _mm512_set1_ps(p->m[0] * p->r[0]);
+    const __m512 vr1 = _mm512_set1_ps(p->r[1]), vmr1 = _mm512_set1_ps(p->m[1] * p->r[1]);
     const __m512 vsa = _mm512_set1_ps(sa), vsb = _mm512_set1_ps(sb);
     const float *x0 = p->x[0], *x1 = p->x[1];
     float *y0 = p->y[0], *y1 = p->y[1];
@@ -169,8 +170,8 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
             pa = _mm512_add_ps(pa, da), qa = _mm512_fmadd_ps(da, da, qa);
             pb = _mm512_add_ps(pb, db), qb = _mm512_fmadd_ps(db, db, qb);
             __m512 vg = _mm512_loadu_ps(g + i), vb = _mm512_loadu_ps(b + i);
-            __m512 t0 = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x0 + i), vm0), vr0);
-            __m512 t1 = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x1 + i), vm1), vr1);
+            __m512 t0 = _mm512_fmsub_ps(_mm512_loadu_ps(x0 + i), vr0, vmr0);
+            __m512 t1 = _mm512_fmsub_ps(_mm512_loadu_ps(x1 + i), vr1, vmr1);
             _mm512_storeu_ps(y0 + i, _mm512_fmadd_ps(t0, vg, vb));
             _mm512_storeu_ps(y1 + i, _mm512_fmadd_ps(t1, vg, vb));
         }
@@ -181,8 +182,8 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
             pa = _mm512_add_ps(pa, da), qa = _mm512_fmadd_ps(da, da, qa);
             pb = _mm512_add_ps(pb, db), qb = _mm512_fmadd_ps(db, db, qb);
             __m512 vg = _mm512_maskz_loadu_ps(k, g + i), vb = _mm512_maskz_loadu_ps(k, b + i);
-            __m512 t0 = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x0 + i), vm0), vr0);
-            __m512 t1 = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x1 + i), vm1), vr1);
+            __m512 t0 = _mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, x0 + i), vr0, vmr0);
+            __m512 t1 = _mm512_fmsub_ps(_mm512_maskz_loadu_ps(k, x1 + i), vr1, vmr1);
             _mm512_mask_storeu_ps(y0 + i, k, _mm512_fmadd_ps(t0, vg, vb));
             _mm512_mask_storeu_ps(y1 + i, k, _mm512_fmadd_ps(t1, vg, vb));
             i = end;
