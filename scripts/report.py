@@ -10,13 +10,12 @@ only after the report validates; nothing is written on bad input.
 import argparse
 import datetime
 import json
-import os
 import pathlib
 import sys
-import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import validate_report  # noqa: E402
+from course import write_atomic  # noqa: E402
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 # The BLIS baseline each op's results are compared with (same size, same threads).
@@ -524,22 +523,6 @@ def load_json(path, what):
         raise BadInput(f"{what} {path}: cannot read: {e.strerror}")
     except json.JSONDecodeError as e:
         raise BadInput(f"{what} {path}: not JSON: {e}")
-
-
-def write_atomic(path, text):
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is for reading
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def print_summary(report):

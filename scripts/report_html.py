@@ -39,9 +39,9 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from course import write_atomic  # noqa: E402
 
 PROG = "report_html.py"
 LEVELS = ["L1", "L2", "L3", "DRAM"]
@@ -730,20 +730,6 @@ def render(report, source):
             f"<title>kernellab report {esc(run['host'])} {esc(run['date'])}</title>"
             f"<style>{CSS}</style></head>\n<body>\n" + "\n".join(body)
             + f"\n<script>{SELF_CHECK}</script>\n</body></html>\n")
-
-
-def write_atomic(path, text):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".report_html.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv=None):

@@ -1,4 +1,5 @@
-"""Shared pieces of the course scripts (render, lint_lessons, release, grade, leaderboard)."""
+"""Shared pieces of the course scripts (render, lint_lessons, release, grade, leaderboard);
+write_atomic also serves the report scripts (report.py, report_html.py, compare, profile)."""
 import os
 import sys
 import tempfile
@@ -35,7 +36,9 @@ def write_atomic(path, data):
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
             f.write(data)
-        os.chmod(tmp, 0o644)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; these files are for reading
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
