@@ -6,6 +6,12 @@
 
 #include "kernellab.h"
 
+/* Tuning knobs (tuning.c). kl_env_size: env `name` as a whole number >= 0, else -1; read once
+ * into *cache, which starts at -2. kl_stream_min_default: floats from which an out-of-place
+ * call on `threads` threads streams y (the rule and its measurements are in tuning.c). */
+ptrdiff_t kl_env_size(const char *name, volatile ptrdiff_t *cache);
+ptrdiff_t kl_stream_min_default(int threads);
+
 /* One declaration line per variant; the registry table says where each lives. */
 #define KL_DECLARE_MATMUL(fn)                                                                \
     kl_status fn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,         \

@@ -2,7 +2,6 @@
  * and the streaming threshold. */
 #include "ln_row.h"
 
-#include <stdlib.h>
 
 void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
                      float *y, float *mean, float *rstd) {
@@ -25,24 +24,12 @@ ptrdiff_t kl_ln_chunk(void) {
     return cached;
 }
 
-/* Out-of-place calls of at least this many floats write y with non-temporal stores.
- * - One thread: L2-bytes floats, x + y = 8 x L2 (512 Ki floats on Zen 3), as relu's
- *   kl_relu_stream_min (modules/02_relu/README.md): from there one core cannot keep enough
- *   read-for-ownership misses of y in flight, and bypassing the caches wins.
- * - A team: x + y = L3 (4 Mi floats with a 32 MiB L3). Two cores pull L3 lines fast enough
- *   that keeping y in L3 beats streaming it to DRAM for as long as x and y fit there
- *   (modules/03_layernorm/README.md has the measurement).
+/* Out-of-place calls of at least this many floats write y with non-temporal stores, by the
+ * rule in kernels/tuning.c, which ReLU shares (x + y beyond 8 x L2 on one thread, beyond L3
+ * for a team; the LayerNorm measurement is in modules/03_layernorm/README.md).
  * Env KL_LAYERNORM_NT_MIN overrides both. */
 ptrdiff_t kl_ln_stream_min(int threads) {
-    static volatile ptrdiff_t env = -2, l3 = -1; /* -2 unread, -1 unset; benign races */
-    if (env == -2) {
-        const char *e = getenv("KL_LAYERNORM_NT_MIN");
-        char *end = NULL;
-        long long v = e ? strtoll(e, &end, 10) : -1;
-        env = (e && end != e && v >= 0) ? (ptrdiff_t)v : -1;
-    }
-    if (env >= 0) return env;
-    if (threads <= 1) return (ptrdiff_t)kl_cpu_cache_bytes(2);
-    if (l3 < 0) l3 = (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8);
-    return l3;
+    static volatile ptrdiff_t env = -2;
+    ptrdiff_t v = kl_env_size("KL_LAYERNORM_NT_MIN", &env);
+    return v >= 0 ? v : kl_stream_min_default(threads);
 }

@@ -7,7 +7,6 @@
  * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
 #include "ln_row.h"
 
-#include <stdlib.h>
 #include <xmmintrin.h> /* _mm_sfence: SSE, in every x86-64 */
 #ifdef _OPENMP
 #include <omp.h>
@@ -20,14 +19,9 @@
 #define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)12 << 10)
 
 ptrdiff_t kl_layernorm_omp_min(void) {
-    static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
-    if (cached < 0) {
-        const char *e = getenv("KL_LAYERNORM_OMP_MIN");
-        char *end = NULL;
-        long long v = e ? strtoll(e, &end, 10) : -1;
-        cached = (e && end != e && v >= 0) ? (ptrdiff_t)v : KL_LAYERNORM_OMP_MIN_DEFAULT;
-    }
-    return cached;
+    static volatile ptrdiff_t env = -2;
+    ptrdiff_t v = kl_env_size("KL_LAYERNORM_OMP_MIN", &env);
+    return v >= 0 ? v : KL_LAYERNORM_OMP_MIN_DEFAULT;
 }
 
 static inline kl_ln_rows_fn best_rows(void) {

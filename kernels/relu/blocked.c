@@ -5,7 +5,6 @@
  * NaN rule as in naive.c: !(v <= 0) keeps NaN. y may be x. */
 #include "variants.h"
 
-#include <stdlib.h>
 
 ptrdiff_t kl_relu_strip(void) {
     /* floats: half of L1d (x strip + y strip = L1d); at least 64 floats */
@@ -33,22 +32,10 @@ kl_status kl_relu_blocked(ptrdiff_t n, const float *x, float *y) {
 }
 
 /* Shared with the SIMD and OpenMP rungs: out-of-place calls of at least this many floats
- * write y with non-temporal stores. Env KL_RELU_NT_MIN overrides both defaults.
- * - One thread: L2-bytes floats, i.e. x + y = 8 x L2 (512 Ki floats on Zen 3). From there on,
- *   ordinary stores pay a read-for-ownership of every y line from L3/DRAM, one core cannot
- *   keep enough of those misses in flight, and streaming wins (modules/02_relu/README.md).
- * - A team (threads > 1): L3-bytes / 8 floats, i.e. x + y = L3 (4 Mi floats here). Two cores
- *   together pull L3 fast enough that keeping y in L3 beats bypassing it for as long as x and
- *   y fit there: measured at 2 Mi floats, 2 threads, 326 us plain vs 432 us streamed; at
- *   4 Mi, 1430 us plain vs 952 us streamed. */
+ * write y with non-temporal stores, by the rule in kernels/tuning.c (x + y beyond 8 x L2 on
+ * one thread, beyond L3 for a team). Env KL_RELU_NT_MIN overrides both. */
 ptrdiff_t kl_relu_stream_min(int threads) {
-    static volatile ptrdiff_t env = -2; /* -2 unread, -1 unset; benign race */
-    if (env == -2) {
-        const char *e = getenv("KL_RELU_NT_MIN");
-        char *end = NULL;
-        long long v = e ? strtoll(e, &end, 10) : -1;
-        env = (e && end != e && v >= 0) ? (ptrdiff_t)v : -1;
-    }
-    if (env >= 0) return env;
-    return threads > 1 ? (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8) : (ptrdiff_t)kl_cpu_cache_bytes(2);
+    static volatile ptrdiff_t env = -2;
+    ptrdiff_t v = kl_env_size("KL_RELU_NT_MIN", &env);
+    return v >= 0 ? v : kl_stream_min_default(threads);
 }

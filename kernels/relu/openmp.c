@@ -7,7 +7,6 @@
  * modules/02_relu/README.md, "OpenMP threshold"); env KL_RELU_OMP_MIN overrides it. */
 #include "variants.h"
 
-#include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -19,14 +18,9 @@
 #define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
 
 ptrdiff_t kl_relu_omp_min(void) {
-    static volatile ptrdiff_t cached = -1; /* benign race: every thread computes the same */
-    if (cached < 0) {
-        const char *e = getenv("KL_RELU_OMP_MIN");
-        char *end = NULL;
-        long long v = e ? strtoll(e, &end, 10) : -1;
-        cached = (e && end != e && v >= 0) ? (ptrdiff_t)v : KL_RELU_OMP_MIN_DEFAULT;
-    }
-    return cached;
+    static volatile ptrdiff_t env = -2;
+    ptrdiff_t v = kl_env_size("KL_RELU_OMP_MIN", &env);
+    return v >= 0 ? v : KL_RELU_OMP_MIN_DEFAULT;
 }
 
 typedef kl_status (*span_fn)(ptrdiff_t n, const float *x, float *y, int stream);
