@@ -420,15 +420,8 @@ static double memcpy_seconds(ptrdiff_t n, int reps) {
     return med;
 }
 
-/* The L3 one core can use: sysconf reports the whole socket's L3 on some VMs (256 MiB on this
- * EPYC, eight 32 MiB CCX slices), but a core only ever caches into its own CCX's 32 MiB. */
-static size_t l3_per_ccx(void) {
-    size_t l3 = kl_cpu_cache_bytes(3);
-    return l3 > (32u << 20) ? (32u << 20) : l3;
-}
-
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = l3_per_ccx();
+    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
     size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
     const ptrdiff_t sizes[3] = {(ptrdiff_t)(l2 / 2 / 8), (ptrdiff_t)(l3 / 2 / 8), (ptrdiff_t)(dram / 8)};
     const int reps[3] = {101, 11, 5};

@@ -416,14 +416,8 @@ static double memcpy_seconds(size_t floats, int reps) {
     return med;
 }
 
-/* sysconf reports the whole socket's L3 on some VMs (256 MiB here); a core uses its CCX's 32 MiB */
-static size_t l3_per_ccx(void) {
-    size_t l3 = kl_cpu_cache_bytes(3);
-    return l3 > (32u << 20) ? (32u << 20) : l3;
-}
-
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = l3_per_ccx();
+    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
     size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
     const size_t ws[3] = {l2 / 2, l3 / 2, dram};
     const int reps[3] = {51, 7, 3};
