@@ -10,7 +10,16 @@
 //     y[c] = y[c] * gamma[c] + beta[c]     (plain C loop)
 //     i.e. the two-pass algorithm with BLIS doing every whole-row pass but the last;
 //   memcpy: a plain copy of x into y (8 rows cols bytes), the bandwidth roof.
+// Traffic bounds (kind "roof" in the report): LayerNorm's own loads and stores with none of its
+// arithmetic, per row, AVX2 with ordinary stores (only where the CPU has AVX2). A kernel making
+// the same passes and keeping y in cache cannot beat them, so they show what the memory system
+// allows at each shape (a kernel that streams y, as the rungs do past 8 x L2 on one thread, can):
+//   traffic_1pass: y = x * gamma + beta            (x read once: the least any LayerNorm moves)
+//   traffic_2pass: sum(x), then y = x * gamma + beta (x read twice, as a kernel must when a
+//                  row and gamma/beta do not fit L1 together between its statistics and y)
 #include <blis.h>
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -97,13 +106,66 @@ void blis_rows(LnFixture &f, std::ptrdiff_t lo, std::ptrdiff_t hi) {
     }
 }
 
-enum class Base { blis_l1, memcpy };
+// y[cols] = x * g + b, one FMA per 8 floats (the tail in scalar fmaf: the same rounding).
+__attribute__((target("avx2,fma"))) void scale_shift_avx2(std::ptrdiff_t cols, const float *x,
+                                                         const float *g, const float *b, float *y) {
+    std::ptrdiff_t c = 0;
+    for (; c + 8 <= cols; c += 8)
+        _mm256_storeu_ps(y + c, _mm256_fmadd_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(g + c),
+                                                _mm256_loadu_ps(b + c)));
+    for (; c < cols; c++) y[c] = std::fma(x[c], g[c], b[c]);
+}
+
+// sum of x[cols], 4 accumulators so the adds do not wait on each other
+__attribute__((target("avx2"))) float sum_avx2(std::ptrdiff_t cols, const float *x) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    std::ptrdiff_t c = 0;
+    for (; c + 32 <= cols; c += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + c));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + c + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + c + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + c + 24));
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    float s = 0;
+    for (float v : lanes) s += v;
+    for (; c < cols; c++) s += x[c];
+    return s;
+}
+
+bool has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+enum class Base { blis_l1, memcpy, traffic_1pass, traffic_2pass };
 
 void base_chunk(Base b, LnFixture &f, int t, int tid) {
     std::ptrdiff_t lo, hi;
     split(f.rows, t, tid, &lo, &hi);
     if (b == Base::blis_l1) return blis_rows(f, lo, hi);
-    std::memcpy(f.y.get() + lo * f.cols, f.x.get() + lo * f.cols, sizeof(float) * (hi - lo) * f.cols);
+    if (b == Base::memcpy)
+        return (void)std::memcpy(f.y.get() + lo * f.cols, f.x.get() + lo * f.cols,
+                                 sizeof(float) * (hi - lo) * f.cols);
+    for (std::ptrdiff_t r = lo; r < hi; r++) {
+        const float *x = f.x.get() + r * f.cols;
+        if (b == Base::traffic_2pass) f.mean[r] = sum_avx2(f.cols, x);  // kept: not dead code
+        scale_shift_avx2(f.cols, x, f.gamma.get(), f.beta.get(), f.y.get() + r * f.cols);
+    }
+}
+
+// The bounds' y against x * gamma + beta in scalar fmaf (bit for bit), and 2pass's sums.
+std::string check_traffic(const LnFixture &f, Base b) {
+    for (std::ptrdiff_t r = 0; r < f.rows; r++) {
+        const float *x = f.x.get() + r * f.cols, *y = f.y.get() + r * f.cols;
+        double sum = 0;
+        for (std::ptrdiff_t c = 0; c < f.cols; c++) {
+            if (y[c] != std::fma(x[c], f.gamma[c], f.beta[c]))
+                return "wrong result: y != x * gamma + beta at row " + std::to_string(r);
+            sum += x[c];
+        }
+        if (b == Base::traffic_2pass && !(std::fabs(f.mean[r] - sum) <= 1e-3 * (1 + std::fabs(sum))))
+            return "wrong result: sum of row " + std::to_string(r) + " off";
+    }
+    return "";
 }
 
 void bm_base(benchmark::State &st, Base b, std::ptrdiff_t rows, std::ptrdiff_t cols, int t,
@@ -112,6 +174,7 @@ void bm_base(benchmark::State &st, Base b, std::ptrdiff_t rows, std::ptrdiff_t c
         auto *f = make(rows, cols);
         run_threads(t, [&](int tid) { base_chunk(b, *f, t, tid); });
         if (b == Base::blis_l1) f->error = check(*f);
+        else if (b != Base::memcpy) f->error = check_traffic(*f, b);
         else if (std::memcmp(f->x.get(), f->y.get(), sizeof(float) * rows * cols) != 0)
             f->error = "wrong result: copy differs from its source";
         return f;
@@ -158,7 +221,10 @@ void register_layernorm() {
                 b->UseRealTime(); // like BLIS and the ceilings: one clock for every ratio
             }
         }
-        for (auto [base, label] : {std::pair{Base::blis_l1, "blis_l1"}, std::pair{Base::memcpy, "memcpy"}})
+        std::vector<std::pair<Base, const char *>> bases = {{Base::blis_l1, "blis_l1"}, {Base::memcpy, "memcpy"}};
+        if (has_avx2_fma())
+            bases.insert(bases.end(), {{Base::traffic_1pass, "traffic_1pass"}, {Base::traffic_2pass, "traffic_2pass"}});
+        for (auto [base, label] : bases)
             for (int t : thread_counts(true)) {
                 std::string name = bench_name("layernorm", label, dims, t);
                 benchmark::RegisterBenchmark(name.c_str(), bm_base, base, rows, cols, t, name)

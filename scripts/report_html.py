@@ -42,12 +42,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from course import write_atomic  # noqa: E402
+import report as report_py  # noqa: E402  scripts/report.py: copy fractions, targets, bounds
 
 PROG = "report_html.py"
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 ISA_ORDER = ["scalar", "avx2", "avx512"]
 BLIS_COLOR = "#111111"
 ROOF_COLOR = "#c0392b"
+BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (report_py.TRAFFIC_BOUNDS)
+BOUND_STYLE = {"traffic_1pass": "-.", "traffic_2pass": ":"}
 VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
@@ -86,7 +89,6 @@ def load_report(path):
 
 def with_derived_fields(report):
     """Fill in fraction_of_copy and targets when the report predates them; True if it did."""
-    import report as report_py  # scripts/report.py: one definition of both
     derived = False
     if any(r["op"] in report_py.COPY_OPS and "fraction_of_copy" not in r for r in report["results"]):
         report_py.add_copy_fractions(report["results"])
@@ -268,6 +270,8 @@ def plot_bandwidth(report, results, op, title):
                              if r["variant"] == v and r["threads"] == t)
                 if pts:
                     label = f"BLIS ({v})" if kind == "blis" else f"copy roof ({v}, same bytes)"
+                    if v in report_py.TRAFFIC_BOUNDS:
+                        label, color, style = f"{v} (loads and stores only)", BOUND_COLOR, BOUND_STYLE[v]
                     ax.plot(*zip(*pts), color=color, linestyle=style, linewidth=2.2 if kind == "blis" else 1.6,
                             marker="s", markersize=4, label=label)
         shades = ["#5d6d7e", "#85929e", "#a6acaf", "#cacfd2"]
@@ -309,6 +313,7 @@ def plot_copy_fraction(report, results):
                 sizes.append(size_label(r))
         top = max([1.2] + [r["fraction_of_copy"] * 1.08 for r in rs])
         kernels, blis = variants_in_order(rs, op, "kernel"), variants_in_order(rs, op, "blis")
+        bounds = [v for v in variants_in_order(rs, op, "roof") if v in report_py.TRAFFIC_BOUNDS]
         handles = {}  # one legend per op, with every variant of both panels, same style in each
         for col, t in enumerate(tcs):
             ax = axes[row][col]
@@ -320,6 +325,13 @@ def plot_copy_fraction(report, results):
                 style = ({"color": BLIS_COLOR, "linewidth": 2.2, "marker": "s", "markersize": 4} if v in blis
                          else dict(series_style(i), color=VARIANT_COLORS[i % len(VARIANT_COLORS)]))
                 handles[f"BLIS ({v})" if v in blis else v] = ax.plot(*zip(*sorted(pts)), **style)[0]
+            for v in bounds:
+                pts = [(sizes.index(size_label(r)), 100 * r["fraction_of_copy"]) for r in rs
+                       if r["variant"] == v and r["threads"] == t]
+                if pts:
+                    handles[f"{v} (loads and stores only)"] = ax.plot(
+                        *zip(*sorted(pts)), color=BOUND_COLOR, linestyle=BOUND_STYLE[v], linewidth=1.4,
+                        marker="s", markersize=3.5)[0]
             handles["memcpy = 100%"] = ax.axhline(100, color=ROOF_COLOR, linestyle="--", linewidth=1.4)
             if op in goal:
                 handles[f"target {100 * goal[op]:.0f}%"] = ax.axhline(100 * goal[op], color="#27ae60",
@@ -600,7 +612,6 @@ TARGET_BADGE = {"pass": ("ok", "pass"), "miss": ("bad", "MISS"), "not measured":
 
 
 def target_case_html(t, c, with_value=True):
-    import report as report_py  # the same wording as report.md
     return esc(report_py.target_case_str(t["measure"], c, with_value))
 
 
@@ -703,12 +714,16 @@ def render(report, source):
         figure(plot_bandwidth(report, results, "layernorm", "LayerNorm"), "plot-layernorm",
                "LayerNorm GB/s vs size",
                "GB/s counts 4 (2 rows cols + 2 cols + 2 rows) bytes. BLIS: its level-1 composition "
-               "(dotv, copyv, axpyv, scalv); copy roof: memcpy of x into y."),
+               "(dotv, copyv, axpyv, scalv); copy roof: memcpy of x into y. Grey: LayerNorm's own "
+               "loads and stores with no arithmetic (one pass over x, or two), the most a kernel "
+               "making those passes can reach."),
         figure(plot_copy_fraction(report, results), "plot-copy", "ReLU and LayerNorm as % of copy",
                "% of copy = time of memcpy of the same bytes (same size, same threads, same run) / time "
                "of the variant: 100% moves the bytes as fast as memcpy. Unlike the copy ceilings, "
                "measured separately on 64 MiB loops, this reference is timed beside the kernel, so "
-               "machine noise moves both. Dotted green: the course target for the op."),
+               "machine noise moves both. Dotted green: the course target for the op. Grey "
+               "(LayerNorm): its loads and stores with no arithmetic, one or two passes over x: where "
+               "they sit below the target, no kernel making those passes can meet it."),
         "<h2>Roofline</h2>",
         figure(plot_roofline(report), "plot-roofline", "roofline",
                "Ceilings measured in this run (1 thread). Intensities are compulsory traffic: matmul "
