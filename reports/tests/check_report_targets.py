@@ -138,8 +138,8 @@ def hand_made_bench():
             ctx[f"kl_variant/{op}/{v}"] = f"rung={v};isa=avx2;threaded={int(v == 'openmp')};available=1"
     marks = []
 
-    def add(name, seconds, counter, value, error=None):
-        e = {"name": name + "/real_time", "run_name": name + "/real_time", "run_type": "iteration",
+    def add(name, seconds, counter, value, error=None, clock="/real_time"):
+        e = {"name": name + clock, "run_name": name + clock, "run_type": "iteration",
              "repetitions": 1, "threads": 1, "iterations": 10, "real_time": seconds * 1e6,
              "cpu_time": seconds * 1e6, "time_unit": "us", counter: value}
         if error:
@@ -168,8 +168,12 @@ def hand_made_bench():
             rows += [("blis_l1", 5.0), ("memcpy", 1.0), ("traffic_1pass", 1.6), ("traffic_2pass", 2.0)]
             for v, f in rows:
                 b = 4 * (2 * rows_ * cols + 2 * cols + 2 * rows_)
-                err = "wrong result: worst error 3 x tolerance at index 5" if v == "naive" else None
-                add(f"layernorm/{v}/rows:{rows_}/cols:{cols}/ws:{ws}/threads:{t}", mc * f, "GBps", b / (mc * f) / 1e9, err)
+                # at 512x4096 the bounds are broken: 1pass failed its check, 2pass timed in CPU time
+                bad = cols == 4096 and v.startswith("traffic")
+                err = ("wrong result: worst error 3 x tolerance at index 5" if v == "naive" or (bad and v == "traffic_1pass")
+                       else None)
+                add(f"layernorm/{v}/rows:{rows_}/cols:{cols}/ws:{ws}/threads:{t}", mc * f, "GBps", b / (mc * f) / 1e9, err,
+                    clock="" if bad and v == "traffic_2pass" else "/real_time")
     return {"context": ctx, "benchmarks": marks}
 
 
@@ -292,8 +296,8 @@ def main():
                   (any("relu: best variant >= 95% of copy" in ln and ln.endswith("| pass |") for ln in lines.values()),
                    "the ReLU copy target is not a pass row"),
                   (any("layernorm: best variant >= 85% of copy" in ln and "**MISS**" in ln
-                       and "64x768 (L2), 1 thread: avx2 50.0% (without arithmetic: traffic_1pass 62.5%, "
-                           "traffic_2pass 50.0%)" in ln for ln in lines.values()),
+                       and "64x768 (L2), 1 thread: avx2 50.0% (without arithmetic, ordinary stores: "
+                           "traffic_1pass 62.5%, traffic_2pass 50.0%)" in ln for ln in lines.values()),
                    "the LayerNorm copy target is not a MISS row with its worst case and the traffic bounds there"),
                   (any("1-thread FMA peak" in ln and "not measured |" in ln and "n = 2048, 1 thread" in ln
                        for ln in lines.values()), "matmul n = 2048 is not reported as not measured"),
@@ -304,6 +308,12 @@ def main():
         for ok, what in checks:
             if not ok:
                 fail(f"hand-made report.md: {what}\n{md[:3000]}")
+        # a failed bound is named as failed, one timed on another clock than memcpy is left out
+        notes = {(c["size"].get("cols"), c["threads"]): c["note"] for t in rep["targets"]
+                 if t["id"] == "layernorm-copy" for c in t["cases"]}
+        want = "without arithmetic, ordinary stores: traffic_1pass failed"
+        if notes.get((4096, 1)) != want or notes.get((4096, 2)) != want:
+            fail(f"hand-made: 512x4096 bound notes {notes.get((4096, 1))!r}, {notes.get((4096, 2))!r}; want {want!r}")
         print("ok   hand-made bench.json: ReLU target passes, LayerNorm misses (worst 50.0%), n = 2048 not measured")
 
         # ... and its page: the Targets table with its badges, and the % of copy plot.

@@ -46,8 +46,9 @@ def _key(r):
 
 
 def _trusted_best(results):
-    """Best figure per (metric, level, threads) that BLIS or a roof (memcpy) reached in the run:
-    the machine can do at least that much, so a ceiling measured below it is raised to it."""
+    """Best figure per (metric, level, threads) that BLIS or a roof (memcpy, LayerNorm's traffic
+    bounds) reached in the run: the machine can do at least that much, so a ceiling measured
+    below it is raised to it."""
     best = {}
     for r in results:
         if r["kind"] in ("blis", "roof") and not r["error"] and r["value"]:
