@@ -652,7 +652,7 @@ def targets_section(report, derived):
 
 def figure(uri, ident, alt, caption):
     if uri is None:
-        return f"<p><em>No data for this plot in this run.</em></p>"
+        return "<p><em>No data for this plot in this run.</em></p>"
     return (f'<figure><img class="plot" id="{ident}" alt="{esc(alt)}" src="{uri}">'
             f"<figcaption class=\"sub\">{caption}</figcaption></figure>")
 
