@@ -10,7 +10,7 @@ scripts/report.py; it must validate) and writes, atomically (temp file + rename)
   - ReLU and LayerNorm GB/s vs bytes per call, with the memcpy roof, the copy ceilings and BLIS;
   - ReLU and LayerNorm as % of copy (memcpy of the same bytes, same run, same threads) per size,
     with each op's copy target as a line;
-  - a roofline from the measured ceilings (1 thread) with every kernel placed at its
+  - a roofline per thread count from the measured ceilings, with every kernel placed at its
     arithmetic intensity;
   - the ladder: each rung's speedup over naive (log scale), BLIS alongside;
   - the memory table from scripts/profile (flagged rows highlighted, never hidden);
@@ -354,11 +354,11 @@ def plot_copy_fraction(report, results):
     return png_data_uri(fig)
 
 
-def roofline_points(results):
-    """1-thread kernel and BLIS results at their largest size per (op, variant)."""
+def roofline_points(results, threads):
+    """Kernel and BLIS results at `threads`, each (op, variant) at its largest size."""
     best = {}
     for r in results:
-        if r["threads"] != 1 or r["kind"] == "roof":
+        if r["threads"] != threads or r["kind"] == "roof":
             continue
         key = (r["op"], r["variant"])
         if key not in best or size_key(r) > size_key(best[key]):
@@ -366,19 +366,20 @@ def roofline_points(results):
     return list(best.values())
 
 
-def plot_roofline(report):
-    plt = plt_module()
-    peaks = fma_peaks(report, 1)
-    bws = copy_ceilings(report, 1)
-    if not peaks or not bws:
-        return None
-    results = ok_results(report)
-    pts = [(r, intensity(r), gflops(r)) for r in roofline_points(results)]
-    pts = [(r, i, g) for r, i, g in pts if i and g]
-    xs = [i for _, i, _ in pts] + [p / b for p in peaks.values() for b in bws.values()]
-    lo = 2 ** math.floor(math.log2(min(xs + [1 / 16]) / 2))
-    hi = 2 ** math.ceil(math.log2(max(xs + [64]) * 2))
-    fig, ax = plt.subplots(figsize=(8.4, 5.0))
+def roofline_panels(report, results):
+    """[(threads, FMA peaks, copy ceilings, [(result, intensity, GFLOP/s)])] for every thread
+    count with both ceilings and at least one placed result."""
+    panels = []
+    for t in sorted({c["threads"] for c in report["machine"]["ceilings"].get("fma", [])}):
+        peaks, bws = fma_peaks(report, t), copy_ceilings(report, t)
+        pts = [(r, intensity(r), gflops(r)) for r in roofline_points(results, t)]
+        pts = [(r, i, g) for r, i, g in pts if i and g]
+        if peaks and bws and pts:
+            panels.append((t, peaks, bws, pts))
+    return panels
+
+
+def draw_roofline(ax, t, peaks, bws, pts, lo, hi):
     top = list(peaks.values())[-1]
     grid = [lo * (hi / lo) ** (k / 200) for k in range(201)]
     colors = ["#2980b9", "#27ae60", "#8e44ad", "#d35400"]
@@ -408,9 +409,24 @@ def plot_roofline(report):
     ax.set_xlim(lo, hi)
     ax.set_xlabel("arithmetic intensity (flop / byte, compulsory traffic)")
     ax.set_ylabel("GFLOP/s")
-    ax.set_title("Roofline, 1 thread: measured ceilings; kernels at their largest size "
-                 "(circle: kernellab, square: BLIS)")
+    ax.set_title(f"{t} thread{'s' if t > 1 else ''} (circle: kernellab, square: BLIS)")
     ax.legend(fontsize=7, loc="lower right")
+
+
+def plot_roofline(report):
+    """One roofline per thread count, side by side on the same axes' range."""
+    plt = plt_module()
+    panels = roofline_panels(report, ok_results(report))
+    if not panels:
+        return None
+    xs = [i for *_, pts in panels for _, i, _ in pts]
+    xs += [p / b for _, peaks, bws, _ in panels for p in peaks.values() for b in bws.values()]
+    lo = 2 ** math.floor(math.log2(min(xs + [1 / 16]) / 2))
+    hi = 2 ** math.ceil(math.log2(max(xs + [64]) * 2))
+    fig, axes = plt.subplots(1, len(panels), figsize=(8.4 * len(panels), 5.0), squeeze=False, sharey=True)
+    for ax, (t, peaks, bws, pts) in zip(axes[0], panels):
+        draw_roofline(ax, t, peaks, bws, pts, lo, hi)
+    fig.suptitle("Roofline: ceilings measured in this run; each kernel at its largest size")
     fig.tight_layout()
     return png_data_uri(fig)
 
@@ -733,7 +749,7 @@ def render(report, source):
                "(up to run-to-run noise: each is timed on its own)."),
         "<h2>Roofline</h2>",
         figure(plot_roofline(report), "plot-roofline", "roofline",
-               "Ceilings measured in this run (1 thread). Intensities are compulsory traffic: matmul "
+               "Ceilings measured in this run, one panel per thread count. Intensities are compulsory traffic: matmul "
                "2mnk / 4(mk+kn+mn); ReLU 1/8; LayerNorm 8 rows cols / its byte model. Each kernel is "
                "shown at its largest size."),
         "<h2>The ladder</h2>",

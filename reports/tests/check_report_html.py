@@ -92,6 +92,19 @@ def main():
         fail(f"the page references the network: {remote[:3]}")
     print(f"ok   rendered {page}: {EXPECTED_PLOTS} embedded plots, no network references")
 
+    # 2b. One roofline panel per thread count the fixture measured (1 and 2), each placing only
+    # results of its own thread count; the 2-thread one holds the threaded rungs and BLIS.
+    sys.path.insert(0, os.path.dirname(render))
+    import report_html
+    rep = json.load(open(fixture))
+    panels = report_html.roofline_panels(rep, report_html.ok_results(rep))
+    threads = [t for t, *_ in panels]
+    wrong = [(t, r["name"]) for t, _, _, pts in panels for r, _, _ in pts if r["threads"] != t]
+    two = {r["variant"] for t, _, _, pts in panels if t == 2 for r, _, _ in pts}
+    if threads != [1, 2] or wrong or not {"openmp", "blis"} <= two:
+        fail(f"roofline panels for threads {threads}, misplaced {wrong[:3]}, 2-thread variants {sorted(two)}")
+    print(f"ok   roofline: a panel per thread count {threads}; 2 threads: {', '.join(sorted(two))}")
+
     # 2a. The Targets table: the fixture predates report.json "targets", so the page computes
     # them and says so; its quick size set lacks n = 1024 and 2048, so those are not measured.
     sec = text[text.find("<h2>Targets</h2>"):text.find("<h2>Machine")]
