@@ -51,13 +51,13 @@ BLIS_COLOR = "#111111"
 ROOF_COLOR = "#c0392b"
 BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (report_py.TRAFFIC_BOUNDS)
 BOUND_STYLE = {"traffic_1pass": "-.", "traffic_2pass": (0, (7, 2, 1, 2, 1, 2))}  # not ":" (ceilings)
+VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 def bound_line(v):
     """Legend label and line style of a traffic bound."""
     return {"label": f"{v} (loads and stores only)", "color": BOUND_COLOR,
             "linestyle": BOUND_STYLE.get(v, "-.")}
-VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
 
 class BadReport(Exception):
