@@ -117,10 +117,16 @@ def complete_grade(path, key_path):
     return g, None
 
 
+def describe_exit_code(code):
+    """Slurm's ExitCode "status:signal" in words."""
+    status, _, sig = (code or "").partition(":")
+    return f"killed by signal {sig}" if sig not in ("", "0") else f"exit {status or '?'}"
+
+
 def zero_grade(name, student, task, started, ended):
     state, code, node = task["state"], task.get("exit_code", ""), task.get("node")
     why = {"TIMEOUT": "hit its Slurm time limit", "CANCELLED": "was cancelled",
-           "FAILED": f"failed (exit code {code})", "NODE_FAIL": "lost its node",
+           "FAILED": f"failed ({describe_exit_code(code)})", "NODE_FAIL": "lost its node",
            "OUT_OF_MEMORY": "ran out of memory", "GONE": "left the queue without running (cancelled?)"}
     reason = f"Slurm task {state}: the grading task {why.get(state, 'ended without a grade')}"
     return {"student": name, "tree": os.path.abspath(student), "status": "zero", "reason": reason,
