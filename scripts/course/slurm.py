@@ -25,7 +25,8 @@ DEFAULT_STATE = "/tmp/kernellab-slurm"  # scripts/cluster's state folder (STATE/
 SLURM_OPTIONS = {"slurm", "partition", "time", "resume"}  # grade's own, not passed to tasks
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
           "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"}
-POLL_SECONDS = 0.5
+POLL_SECONDS, POLL_SLOW = 0.5, 2.0  # scontrol every 0.5 s for the first minute, then every 2 s
+SCONTROL_PATIENCE = 300  # seconds of failing scontrol calls before grade gives up waiting
 
 TASK_SCRIPT = """#!/bin/bash
 # One array task of `scripts/grade --slurm`: grade one student on this node, then move the
@@ -221,10 +222,18 @@ def run_array(parser, args, out, students, names, index):
 def wait_and_collect(job, env, out, sub, students, names, index, t_submit):
     """Poll until every task has ended; {index[i]: grade dict}."""
     last = {i: {"id": f"{job}_{i}", "state": "PENDING", "node": None} for i in range(len(students))}
-    started, results = {}, {}
+    started, results, failing_since = {}, {}, None
     while len(results) < len(students):
-        time.sleep(POLL_SECONDS)
-        now = job_tasks(job, env)
+        time.sleep(POLL_SECONDS if time.time() - t_submit < 60 else POLL_SLOW)
+        try:
+            now = job_tasks(job, env)
+            failing_since = None
+        except (CourseError, subprocess.TimeoutExpired) as e:  # a busy controller: ask again
+            failing_since = failing_since or time.time()
+            if time.time() - failing_since > SCONTROL_PATIENCE:
+                raise CourseError(f"no answer from Slurm for {SCONTROL_PATIENCE} s ({e}); job {job} "
+                                  "goes on: collect it later with --resume") from None
+            continue
         for i in range(len(students)):
             if i in results:
                 continue
@@ -237,8 +246,22 @@ def wait_and_collect(job, env, out, sub, students, names, index, t_submit):
                 continue
             if t["state"] in ACTIVE:  # it left the queue while active: purged before we saw its end
                 t = dict(t, state="GONE" if t["state"] == "PENDING" else "UNKNOWN")
+                if t["state"] == "UNKNOWN" and moved_since(os.path.join(out, names[i]), t_submit):
+                    t["state"] = "COMPLETED"  # its grade.json arrived: it ended well
             results[index[i]] = collect(job, t, out, sub, students[i], names[i], started.get(i, t_submit))
     return results
+
+
+def moved_since(folder, t):
+    """True when folder has a grade.json written by a task of this run (not a Slurm zero)."""
+    path = os.path.join(folder, "grade.json")
+    try:
+        if os.path.getmtime(path) < t - 1:
+            return False
+        with open(path, encoding="utf-8") as f:
+            return "slurm" not in json.load(f)
+    except (OSError, ValueError):
+        return False
 
 
 def collect(job, task, out, sub, student, name, started):
