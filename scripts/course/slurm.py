@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 
@@ -211,12 +212,19 @@ def run_array(parser, args, out, students, names, index):
     t_submit = time.time()
     print(f"==> Slurm job {job}: {len(students)} tasks"
           f" ({'exclusive nodes' if bench else 'shared nodes'}), logs in {sub}", flush=True)
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    # Ctrl-C, kill or a closed terminal cancels the job: no task grades on unwatched.
+    previous = {s: signal.signal(s, interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return wait_and_collect(job, env, out, sub, students, names, index, t_submit)
     except KeyboardInterrupt:
         subprocess.run(["scancel", job], env=env, capture_output=True, timeout=60)
         print(f"grade: cancelled Slurm job {job}", flush=True)
         raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def wait_and_collect(job, env, out, sub, students, names, index, t_submit):
