@@ -90,8 +90,8 @@ def task_options(parser, args):
 
 
 def complete_grade(path, key_path):
-    """The grade.json in folder path when it is a finished grade that verifies, else None
-    (with the reason as second value). A zero written for a failed Slurm task is not a result."""
+    """The grade.json in folder path when it is a finished grade whose signed files verify, else
+    None (with the reason as second value). A zero written for a failed Slurm task is not a result."""
     try:
         with open(os.path.join(path, "grade.json"), encoding="utf-8") as f:
             g = json.load(f)
@@ -100,15 +100,18 @@ def complete_grade(path, key_path):
     if not isinstance(g, dict) or g.get("status") not in ("graded", "zero") or "slurm" in g \
             or not isinstance(g.get("correctness"), dict) or "points" not in g["correctness"]:
         return None, "grade.json is incomplete or from a failed Slurm task"
-    signed = [g] if "signature" in g else []
-    if g.get("report"):
-        try:
-            with open(os.path.join(path, g["report"]), encoding="utf-8") as f:
-                rep = json.load(f)
-        except (OSError, ValueError):
-            return None, f"{g['report']} missing or unreadable"
-        if isinstance(rep, dict) and "signature" in rep:
-            signed.append(rep)
+    if g.get("report") and not os.path.isfile(os.path.join(path, g["report"])):
+        return None, f"{g['report']} is missing"
+    signed = []  # every signed JSON file beside it: grade.json, report.json, machine.json, ...
+    for f in sorted(os.listdir(path)):
+        if f.endswith(".json"):
+            try:
+                with open(os.path.join(path, f), encoding="utf-8") as fh:
+                    obj = json.load(fh)
+            except (OSError, ValueError):
+                return None, f"{f} is unreadable"
+            if isinstance(obj, dict) and "signature" in obj:
+                signed.append(obj)
     if signed:
         try:
             key = signing.load_key(key_path)
