@@ -189,6 +189,10 @@ def grade_class(parser, args, students, names):
     return [results[i] for i in range(len(names))]
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_array(parser, args, out, students, names, index):
     env = slurm_env()
     sub = os.path.join(out, ".slurm", time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}")
@@ -215,8 +219,6 @@ def run_array(parser, args, out, students, names, index):
     t_submit = time.time()
     print(f"==> Slurm job {job}: {len(students)} tasks"
           f" ({'exclusive nodes' if bench else 'shared nodes'}), logs in {sub}", flush=True)
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
     # Ctrl-C, kill or a closed terminal cancels the job: no task grades on unwatched.
     previous = {s: signal.signal(s, interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
