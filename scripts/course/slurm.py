@@ -32,18 +32,28 @@ SCONTROL_PATIENCE = 300  # seconds of failing scontrol calls before grade gives 
 TASK_SCRIPT = """#!/bin/bash
 # One array task of `scripts/grade --slurm`: grade one student on this node, then move the
 # results into the shared output folder (grade.json last: its presence means complete).
+# Files grade keeps at the top of its --out and reuses (a signed record of the machine) are
+# kept per node, so each node measures itself once, as the local mode does per folder.
 set -u
 students=({students})
 names=({names})
 i=$SLURM_ARRAY_TASK_ID
 stage={stage}/task-$i
+node_files={out}/.slurm/nodes/${{SLURMD_NODENAME:-$(hostname -s)}}
+dest={out}/${{names[$i]}}
 rm -rf "$stage"
+mkdir -p "$stage" "$node_files" "$dest" || exit 1
+find "$node_files" -maxdepth 1 -type f ! -name '.*' -exec cp -p {{}} "$stage"/ \;
 {grade} --out "$stage" {options} "${{students[$i]}}"
 rc=$?
 src=$(find "$stage" -mindepth 2 -maxdepth 2 -name grade.json -printf '%h\\n' | head -n 1)
 [ -n "$src" ] || {{ echo "grade wrote no grade.json (exit $rc)" >&2; exit $(( rc ? rc : 1 )); }}
-dest={out}/${{names[$i]}}
-mkdir -p "$dest" || exit 1
+for f in "$stage"/*; do  # top-level files: for this node's next task, beside the student, in OUT
+  [ -f "$f" ] || continue
+  b=${{f##*/}}
+  cp -p "$f" "$node_files/.$b.$i" && mv -f "$node_files/.$b.$i" "$node_files/$b" &&
+    cp -p "$f" "$dest/.$b.$i" && mv -f "$dest/.$b.$i" "$dest/$b" && mv -f "$f" {out}/"$b" || exit 1
+done
 for f in "$src"/*; do
   [ "$f" = "$src/grade.json" ] && continue
   rm -rf "$dest/${{f##*/}}" && mv -f "$f" "$dest/" || exit 1
@@ -97,7 +107,7 @@ def complete_grade(path, key_path):
             g = json.load(f)
     except (OSError, ValueError):
         return None, "no readable grade.json"
-    if not isinstance(g, dict) or g.get("status") not in ("graded", "zero") or "slurm" in g \
+    if not isinstance(g, dict) or g.get("status") not in ("graded", "zero", "refused") or "slurm" in g \
             or not isinstance(g.get("correctness"), dict) or "points" not in g["correctness"]:
         return None, "grade.json is incomplete or from a failed Slurm task"
     if g.get("report") and not os.path.isfile(os.path.join(path, g["report"])):
@@ -206,6 +216,8 @@ def run_array(parser, args, out, students, names, index):
     bench = not getattr(args, "no_bench", False)
     cmd = ["sbatch", "--parsable", f"--array=0-{len(students) - 1}", "--job-name=kl-grade",
            f"--output={sub}/task-%a.log", f"--chdir={os.getcwd()}", "--export=ALL"]
+    # every task signs with the submitter's key, never with one a node makes up for itself
+    env["KL_GRADER_KEY"] = os.path.abspath(signing.key_path(getattr(args, "key", None)))
     # A benchmark owns its node (timings never share cores); a correctness-only grade needs
     # the cores its build uses.
     cmd += ["--exclusive"] if bench else [f"--cpus-per-task={getattr(args, 'jobs', 1)}"]
@@ -222,7 +234,7 @@ def run_array(parser, args, out, students, names, index):
     # Ctrl-C, kill or a closed terminal cancels the job: no task grades on unwatched.
     previous = {s: signal.signal(s, interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        return wait_and_collect(job, env, out, sub, students, names, index, t_submit)
+        return wait_and_collect(job, env, out, sub, students, names, index, t_submit, getattr(args, "key_bytes", None))
     except KeyboardInterrupt:
         subprocess.run(["scancel", job], env=env, capture_output=True, timeout=60)
         print(f"grade: cancelled Slurm job {job}", flush=True)
@@ -232,7 +244,7 @@ def run_array(parser, args, out, students, names, index):
             signal.signal(s, h)
 
 
-def wait_and_collect(job, env, out, sub, students, names, index, t_submit):
+def wait_and_collect(job, env, out, sub, students, names, index, t_submit, key=None):
     """Poll until every task has ended; {index[i]: grade dict}."""
     last = {i: {"id": f"{job}_{i}", "state": "PENDING", "node": None} for i in range(len(students))}
     started, results, failing_since = {}, {}, None
@@ -261,7 +273,7 @@ def wait_and_collect(job, env, out, sub, students, names, index, t_submit):
                 t = dict(t, state="GONE" if t["state"] == "PENDING" else "UNKNOWN")
                 if t["state"] == "UNKNOWN" and moved_since(os.path.join(out, names[i]), t_submit):
                     t["state"] = "COMPLETED"  # its grade.json arrived: it ended well
-            results[index[i]] = collect(job, t, out, sub, students[i], names[i], started.get(i, t_submit))
+            results[index[i]] = collect(job, t, out, sub, students[i], names[i], started.get(i, t_submit), key)
     return results
 
 
@@ -277,7 +289,7 @@ def moved_since(folder, t):
         return False
 
 
-def collect(job, task, out, sub, student, name, started):
+def collect(job, task, out, sub, student, name, started, key=None):
     i = task["id"].rsplit("_", 1)[1]
     logf = os.path.join(sub, f"task-{i}.log")
     if os.path.exists(logf):
@@ -291,6 +303,8 @@ def collect(job, task, out, sub, student, name, started):
             task = dict(task, state="COMPLETED_WITHOUT_GRADE")
     if g is None:
         g = zero_grade(name, student, task, started, time.time())
+        if key:  # signed like every grade.json grade writes, when it signs them
+            g = signing.sign(g, key)
         write_atomic(os.path.join(out, name, "grade.json"), json.dumps(g, indent=2) + "\n")
         log(name, f"ZERO: {g['reason']} (log: {sub}/{name}.log)")
     else:
