@@ -3,6 +3,7 @@ CPU's instruction sets (a rung it cannot run is "n/a"), and the speed rules (a S
 threaded rung earns its speed point only by beating the instructor's scalar rung, timed by
 the grader in the same run)."""
 import json
+import os
 import re
 
 # grade_id words that name a rung needing an instruction set, and the CPU flags it needs
@@ -37,7 +38,10 @@ def lesson_table(text, rel):
 
 
 def cpu_flags(path="/proc/cpuinfo"):
-    """The grading CPU's flags, read by the grader (never by student code)."""
+    """The grading CPU's flags, read by the grader (never by student code).
+    KL_GRADE_CPU_FLAGS (space-separated) pretends to be a smaller CPU, for tests."""
+    if os.environ.get("KL_GRADE_CPU_FLAGS") is not None:
+        return set(os.environ["KL_GRADE_CPU_FLAGS"].split())
     with open(path) as f:
         for ln in f:
             if ln.startswith("flags"):
