@@ -79,11 +79,16 @@ def problem():
     return None
 
 
-def bwrap_argv(cwd, writable, uid, hostname="sandbox"):
+def bwrap_argv(cwd, writable, uid, hostname="sandbox", pid_namespace=True):
+    """pid_namespace=False (for timed steps: bwrap then reaps the command, so wait4 sees its CPU
+    time) drops the new pid namespace and mounts no /proc at all, so the host's processes stay
+    invisible; survivors are then found by uid and killed."""
     argv = [BWRAP, "--unshare-user", "--uid", str(INNER_UID), "--gid", str(INNER_UID),
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", hostname, "--die-with-parent", "--new-session",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--dev", "/dev", "--tmpfs", "/tmp"]
+    if pid_namespace:
+        argv += ["--unshare-pid", "--proc", "/proc"]
     for d in RO_DIRS:
         if os.path.isdir(d):
             argv += ["--ro-bind", d, d]
@@ -154,13 +159,14 @@ def _drain(stream, sink):
 
 
 class Result:
-    def __init__(self, returncode, stdout, stderr, results, seconds, timed_out, killed):
+    def __init__(self, returncode, stdout, stderr, results, seconds, timed_out, killed, cpu_seconds):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
         self.results = results      # bytes from the result pipe (fd RESULT_FD inside), or None
         self.seconds = seconds      # wall clock the grader observed for the step
         self.timed_out = timed_out
+        self.cpu_seconds = cpu_seconds  # user + system time of the step's processes the kernel accounted
         self.survivors_killed = killed
 
 
@@ -175,10 +181,12 @@ class Sandbox:
         if enabled:
             prepare_tree(self.work, self.uid)
 
-    def run(self, cmd, timeout, cwd=None, env=None, result_pipe=False):
+    def run(self, cmd, timeout, cwd=None, env=None, result_pipe=False, pid_namespace=True):
         """Run cmd; returns a Result. With result_pipe, the command gets a pipe's write end as
         an open fd and the string {RESULT_FD} in cmd is replaced by its path (/proc/self/fd/N):
-        the grader reads it while the step runs, and nothing can rewrite it afterwards."""
+        the grader reads it while the step runs, and nothing can rewrite it afterwards.
+        Result.cpu_seconds is the CPU time of the reaped process tree: complete only with
+        pid_namespace=False (see bwrap_argv)."""
         cwd = cwd or self.work
         rfd = wfd = None
         if result_pipe:
@@ -187,7 +195,7 @@ class Sandbox:
                 os.fchown(wfd, self.uid, self.uid)
             cmd = [c.replace("{RESULT_FD}", f"/proc/self/fd/{wfd}") for c in cmd]
         if self.enabled:
-            argv = bwrap_argv(cwd, [self.work], self.uid)
+            argv = bwrap_argv(cwd, [self.work], self.uid, pid_namespace=pid_namespace)
             for k, v in (env or {}).items():
                 argv[-1:-1] = ["--setenv", k, v]
             argv += cmd
@@ -207,13 +215,17 @@ class Sandbox:
             readers.append(threading.Thread(target=_drain, args=(os.fdopen(rfd, "rb"), res), daemon=True))
         for t in readers:
             t.start()
-        timed_out = False
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _killpg(p.pid)
-            p.wait()
+        timed_out, cpu = False, None
+        while True:  # wait4, for the CPU time of the step's whole (reaped) process tree
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                p.returncode = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
+                break
+            if time.monotonic() - t0 > timeout and not timed_out:
+                timed_out = True
+                _killpg(p.pid)
+            time.sleep(0.002)
         seconds = time.monotonic() - t0
         _killpg(p.pid)  # without the sandbox, what the step left in its session
         killed = []
@@ -234,7 +246,7 @@ class Sandbox:
             t.join(timeout=5)
         text = lambda chunks: b"".join(chunks).decode("utf-8", "replace")  # noqa: E731
         return Result(p.returncode, text(out), text(err), b"".join(res) if result_pipe else None,
-                      seconds, timed_out, killed)
+                      seconds, timed_out, killed, cpu)
 
 
 def _killpg(pid):
