@@ -35,18 +35,18 @@ def new_key(folder, name="grader.key"):
 def record_for(report, key, machine_id=MACHINE_ID):
     """The machine record the grader would have signed for the run behind `report`."""
     m = report["machine"]
-    blis = [{k: r[k] for k in ("op", "variant", "size", "threads", "time_s", "time_basis", "metric", "value")}
-            for r in report["results"] if r["kind"] == "blis" and not r["error"]]
-    return signing.sign({mr.RECORD_ID: machine_id,
-                         mr.RECORD_MACHINE: {k: copy.deepcopy(m[k]) for k in (*mr.MACHINE_FIELDS, "ceilings")},
-                         mr.RECORD_BLIS: blis}, key)
+    figures = [copy.deepcopy(r) for r in report["results"] if r["kind"] in ("blis", "roof")]
+    return signing.sign({mr.RECORD_KIND[0]: mr.RECORD_KIND[1], mr.RECORD_ID: machine_id, "host": "test",
+                         **{k: copy.deepcopy(m[k]) for k in mr.MACHINE_FIELDS},
+                         mr.RECORD_CEILINGS: copy.deepcopy(m["ceilings"]), mr.RECORD_FIGURES: figures}, key)
 
 
 def signed(report, key, student=None, machine_id=MACHINE_ID):
+    """`report` as the grader signs it, naming its machine record and (optionally) its student."""
     r = copy.deepcopy(report)
-    r[mr.REPORT_MACHINE_ID] = machine_id
-    if student is not None:
-        r[mr.REPORT_STUDENT] = student
+    for path, value in ((mr.REPORT_MACHINE_ID, machine_id), (mr.REPORT_STUDENT, student)):
+        if value is not None:
+            r.setdefault(path[0], {})[path[1]] = value
     return signing.sign(r, key)
 
 

@@ -11,18 +11,21 @@ import os
 
 from . import signing, untrusted_json
 
-# report.json members that are the grader's envelope, not part of report.v1's schema
-REPORT_MACHINE_ID = "machine_id"
-REPORT_STUDENT = "student"  # optional: whom the grader graded
+# report.json members that are the grader's envelope (signed with the rest of the report)
+REPORT_GRADER = "grader"  # {"machine_id", "student", "sandboxed", "graded_at", ...}
+REPORT_MACHINE_ID = (REPORT_GRADER, "machine_id")
+REPORT_STUDENT = (REPORT_GRADER, "student")  # whom the grader graded
 SIGNATURE = "signature"  # signing.sign() adds it
-ENVELOPE = (REPORT_MACHINE_ID, REPORT_STUDENT, SIGNATURE)
+ENVELOPE = (REPORT_GRADER, SIGNATURE)
 
-# machine.json
+# machine.json: {"kind", "machine_id", "host", "cpu_model", "cores", "isa", "ceilings", "blis",
+# "measured_at", "signature"}; "blis" holds rows of kind "blis" and "roof" shaped like report rows
 RECORD_FILE = "machine.json"
+RECORD_KIND = ("kind", "kernellab-machine")
 RECORD_ID = "machine_id"
-RECORD_MACHINE = "machine"  # shaped like report.json "machine": cpu_model, cores, isa, ceilings
-RECORD_BLIS = "blis"  # rows shaped like report.json results: op, variant, size, threads, time_s, metric, value
-MACHINE_FIELDS = ("cpu_model", "cores", "isa")  # must match the report's exactly
+RECORD_CEILINGS = "ceilings"  # shaped like report.json machine.ceilings
+RECORD_FIGURES = "blis"
+MACHINE_FIELDS = ("cpu_model", "cores", "isa")  # must match the report's machine exactly
 
 # grade.json beside report.json: the correctness points shown beside the speed
 GRADE_FILE = "grade.json"
@@ -30,6 +33,13 @@ GRADE_POINTS = ("correctness", "points")
 GRADE_MAX_POINTS = ("correctness", "max_points")
 
 SIZE_ORDER = ("m", "n", "k", "rows", "cols", "ws")
+
+
+def dig(obj, path):
+    """obj[path[0]][path[1]]..., or None where a step is missing or not an object."""
+    for k in path:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj
 
 
 def case_key(r):
@@ -48,40 +58,45 @@ def _positive(x):
 
 
 def _row_problem(i, r):
-    where = f"{RECORD_BLIS}[{i}]"
+    where = f"{RECORD_FIGURES}[{i}]"
     if not isinstance(r, dict):
         return f"{where} is not an object"
-    if not isinstance(r.get("op"), str) or not isinstance(r.get("metric"), str):
-        return f"{where} lacks op or metric"
+    if r.get("kind", "blis") not in ("blis", "roof"):
+        return f"{where}.kind is neither blis nor roof"
+    if not all(isinstance(r.get(k), str) for k in ("op", "variant", "metric")):
+        return f"{where} lacks op, variant or metric"
     if not isinstance(r.get("size"), dict) or not all(
             isinstance(v, str) if k == "ws" else isinstance(v, int) for k, v in r["size"].items()):
         return f"{where}.size is not a size"
     if not isinstance(r.get("threads"), int) or r["threads"] < 1:
         return f"{where}.threads is not a thread count"
-    if not _positive(r.get("time_s")) or not _positive(r.get("value")):
+    if r.get("error") is None and (not _positive(r.get("time_s")) or not _positive(r.get("value"))):
         return f"{where} lacks a positive time_s and value"
     return None
 
 
 def _ceiling_problem(c):
     if not isinstance(c, dict) or not isinstance(c.get("fma"), list) or not isinstance(c.get("copy"), list):
-        return "machine.ceilings lacks its fma and copy lists"
+        return f"{RECORD_CEILINGS} lacks its fma and copy lists"
     for name in ("fma", "copy"):
         for x in c[name]:
             value = x.get("gflops" if name == "fma" else "gbps") if isinstance(x, dict) else 0
             if not isinstance(x, dict) or not isinstance(x.get("threads"), int) or not (
                     value is None or _positive(value)):
-                return f"machine.ceilings.{name} has a row that is not a ceiling"
+                return f"{RECORD_CEILINGS}.{name} has a row that is not a ceiling"
     return None
 
 
 class Record:
-    """A verified machine record: id, machine (dict), blis {case_key: row}, path."""
+    """A verified machine record: id, machine ({cpu_model, cores, isa, ceilings}), blis
+    {case_key: row}, roofs {(variant, case_key): row}, path."""
 
     def __init__(self, obj, path):
         self.id = obj[RECORD_ID]
-        self.machine = obj[RECORD_MACHINE]
-        self.blis = {case_key(r): r for r in obj[RECORD_BLIS]}
+        self.machine = {k: obj.get(k) for k in (*MACHINE_FIELDS, RECORD_CEILINGS)}
+        rows = [r for r in obj[RECORD_FIGURES] if r.get("error") is None]
+        self.blis = {case_key(r): r for r in rows if r.get("kind", "blis") == "blis"}
+        self.roofs = {(r["variant"], case_key(r)): r for r in rows if r.get("kind") == "roof"}
         self.path = path
         self.digest = hashlib.sha256(signing.canonical(obj)).hexdigest()  # identity of its content
 
@@ -96,23 +111,25 @@ def check_record(obj, key):
         return "not a JSON object"
     if not signing.verify(obj, key):
         return "its signature does not verify with the grader key" if SIGNATURE in obj else "it is not signed"
+    if obj.get(RECORD_KIND[0], RECORD_KIND[1]) != RECORD_KIND[1]:
+        return f"{RECORD_KIND[0]} is not {RECORD_KIND[1]}"
     if not isinstance(obj.get(RECORD_ID), str) or not obj[RECORD_ID]:
         return f"no {RECORD_ID}"
-    m = obj.get(RECORD_MACHINE)
-    if not isinstance(m, dict):
-        return f"no {RECORD_MACHINE} object"
-    why = _ceiling_problem(m.get("ceilings"))
+    why = _ceiling_problem(obj.get(RECORD_CEILINGS))
     if why:
         return why
-    rows = obj.get(RECORD_BLIS)
+    rows = obj.get(RECORD_FIGURES)
     if not isinstance(rows, list) or not rows:
-        return f"no {RECORD_BLIS} figures"
+        return f"no {RECORD_FIGURES} figures"
     for i, r in enumerate(rows):
         why = _row_problem(i, r)
         if why:
             return why
-    if len({case_key(r) for r in rows}) != len(rows):
-        return f"two {RECORD_BLIS} figures for one case"
+    keys = [(r.get("kind", "blis"), r["variant"], case_key(r)) for r in rows]
+    if len(set(keys)) != len(keys):
+        return f"two {RECORD_FIGURES} figures for one case"
+    if not any(k[0] == "blis" for k in keys):
+        return "no BLIS figure"
     return None
 
 

@@ -70,12 +70,14 @@ def _ceiling(ceilings, r):
     return (f"copy/{best['level']}/threads:{t}", best["gbps"]) if best else (None, None)
 
 
-def _trusted_best(blis_rows):
-    """Best figure per (metric, level, threads) that BLIS reached: the machine can do at least
-    that much, so a ceiling measured below it is raised to it. Only BLIS (the machine record's
-    when there is one): a report's own roof rows come from the process that ran student code."""
+def _trusted_best(rows):
+    """Best figure per (metric, level, threads) that BLIS or a roof (memcpy, LayerNorm's traffic
+    bounds) reached: the machine can do at least that much, so a ceiling measured below it is
+    raised to it. Only trusted rows: the machine record's (measured without student code), or a
+    report's own BLIS rows when there is no record (never its roofs: they are what a forged
+    report would inflate to lift the ceiling)."""
     best = {}
-    for r in blis_rows:
+    for r in rows:
         k = (r["metric"], r["size"].get("ws"), r["threads"])
         best[k] = max(best.get(k, 0.0), r["value"])
     return best
@@ -108,13 +110,14 @@ def against_record(report, record):
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         out.append(f"ceiling {k} = {a.get(k)} disagrees with the machine record's {b.get(k)}{more}")
     for r in report["results"]:
-        if r["kind"] != "blis" or r["error"]:
+        if r["kind"] == "kernel" or r["error"]:
             continue
-        rec = record.blis.get(case_key(r))
+        what = "BLIS" if r["kind"] == "blis" else "roof"
+        rec = record.blis.get(case_key(r)) if r["kind"] == "blis" else record.roofs.get((r["variant"], case_key(r)))
         if rec is None:
-            out.append(f"{r['name']}: a BLIS figure the machine record does not have")
+            out.append(f"{r['name']}: a {what} figure the machine record does not have")
         elif _differs(r["time_s"], rec["time_s"]) or _differs(r["value"], rec["value"]):
-            out.append(f"{r['name']}: BLIS {r['value']:.4g} {r['metric']} in {r['time_s']:.4g} s disagrees with "
+            out.append(f"{r['name']}: {what} {r['value']:.4g} {r['metric']} in {r['time_s']:.4g} s disagrees with "
                        f"the machine record's {rec['value']:.4g} in {rec['time_s']:.4g} s")
     return out
 
@@ -156,7 +159,7 @@ def _figure_problems(r, ceilings, trusted, tolerance, notes, raised):
     k = (r["metric"], r["size"].get("ws"), r["threads"])
     if peak is not None and trusted.get(k, 0) > peak:
         if notes is not None and (name, k) not in raised:
-            notes.append(f"measured ceiling {name} = {peak:.4g} is below what BLIS reached on this machine "
+            notes.append(f"measured ceiling {name} = {peak:.4g} is below what BLIS or memcpy reached on this machine "
                          f"({trusted[k]:.4g} {r['metric']}); that figure is used as the ceiling")
         raised.add((name, k))
         peak = trusted[k]
@@ -191,12 +194,13 @@ def check(report, tolerance=CEILING_TOLERANCE, notes=None, record=None):
     if record is not None:
         reasons += against_record(report, record)
         ceilings, blis = record.machine["ceilings"], record.blis
+        trusted = _trusted_best([*blis.values(), *record.roofs.values()])
     else:
         ceilings, blis = report["machine"]["ceilings"], own_blis
+        trusted = _trusted_best(blis.values())
         for op in sorted({r["op"] for r in results if r["kind"] == "kernel" and not r["error"]}):
             if not any(k[0] == op for k in blis):
                 reasons.append(f"no BLIS result for {op} from the same run")
-    trusted = _trusted_best(blis.values())
     rows, raised = [], set()
     for r in results:
         if r["error"] or r["value"] is None:
