@@ -69,6 +69,10 @@ def loads(text, max_depth=MAX_DEPTH):
         raise Refused(f"not JSON: {e.msg} at line {e.lineno}") from None
     except RecursionError:  # nesting_depth should have stopped it; never a traceback
         raise Refused("nested too deep to parse") from None
+    except Refused:
+        raise
+    except ValueError as e:  # e.g. Python's own limit on digits in an integer
+        raise Refused(f"not JSON: {str(e)[:100]}") from None
 
 
 def load(path, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH):
