@@ -85,7 +85,7 @@ def markdown(board):
     md_lines += ["## Not implemented", ""]
     md_lines += [f"- **{md(e['label'], 60)}**: {md(', '.join(e['unimplemented']))}" for e in b["unimplemented"]] or ["None."]
     if b["notes"]:
-        md_lines += ["", "## Notes on measured ceilings", ""]
+        md_lines += ["", "## Notes", ""]
         md_lines += [f"- **{md(e['label'], 60)}**: {md(n)}" for e in b["notes"] for n in e["notes"]]
     for title, key in (("Rejected", "rejected"), ("Unverified", "unverified")):
         md_lines += ["", f"## {title}", ""]
@@ -146,7 +146,7 @@ def page(board):
     out += [f"<p class=ni><b>{h(e['label'], 60)}</b>: {h(', '.join(e['unimplemented']))}</p>"
             for e in b["unimplemented"]] or ["<p>None.</p>"]
     if b["notes"]:
-        out.append("<h2>Notes on measured ceilings</h2>")
+        out.append("<h2>Notes</h2>")
         out += [f"<p class=ni><b>{h(e['label'], 60)}</b>: {h(n)}</p>" for e in b["notes"] for n in e["notes"]]
     for title, key, cls in (("Rejected", "rejected", "rej"), ("Unverified", "unverified", "unv")):
         out.append(f"<h2>{title} ({len(b[key])})</h2>")

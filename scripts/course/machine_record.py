@@ -15,6 +15,7 @@ from . import signing, untrusted_json
 REPORT_GRADER = "grader"  # {"machine_id", "student", "sandboxed", "graded_at", ...}
 REPORT_MACHINE_ID = (REPORT_GRADER, "machine_id")
 REPORT_STUDENT = (REPORT_GRADER, "student")  # whom the grader graded
+REPORT_DROPPED = (REPORT_GRADER, "rejected")  # [{"name", "reason"}]: kernel rows the grader dropped
 SIGNATURE = "signature"  # signing.sign() adds it
 ENVELOPE = (REPORT_GRADER, SIGNATURE)
 
