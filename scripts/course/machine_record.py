@@ -1,7 +1,7 @@
 """The grader's machine record (OUT/machine.json, written and signed by scripts/grade): the
-machine's ceilings and BLIS figures, measured by processes that load no student code, under a
-machine id that every report.json graded there names. The leaderboard trusts a report's
-ceilings and BLIS figures only when they agree with a record whose signature verifies, and
+machine's ceilings, BLIS and roof figures, measured by processes that load no student code, under
+a machine id that every report.json graded there names. The leaderboard trusts a report's
+ceilings, BLIS and roof figures only when they agree with a record whose signature verifies, and
 takes the fixed benchmark set from the record's BLIS cases.
 
 Every field name the grader and the leaderboard share is here, and only here."""
