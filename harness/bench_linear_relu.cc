@@ -1,12 +1,14 @@
 // linear_relu: every available registry variant (unfused = best matmul + a separate bias+ReLU
 // pass; fused = bias+ReLU on each tile as it is written), plus BLIS done the unfused way:
-// bli_sgemm then the same separate bias+ReLU pass ("blis_relu"). C = relu(A.B + bias).
+// bli_sgemm then the same separate bias+ReLU pass ("blis_relu"), and OpenBLAS the same way
+// ("openblas_relu", when kl_bench could load it). C = relu(A.B + bias).
 // Counter GFLOPS = 2 m n k per call (the epilogue's 2mn flops are not counted).
 #include <blis.h>
 
 #include <cstring>
 
 #include "common.h"
+#include "openblas_setup.h"
 #include "reference.h"
 
 namespace klb {
@@ -65,16 +67,13 @@ void bm_variant(benchmark::State &st, const kl_variant *v, std::ptrdiff_t m, std
     st.counters["GFLOPS"] = rate(2e-9 * m * n * k);
 }
 
-// The unfused baseline on BLIS: bli_sgemm (row-major: row stride = ld, column stride 1), then
-// one plain pass over C for bias + ReLU (one thread, like the unfused variant's pass).
-// Vectorized as the unfused variant's pass is (kernels/linear_relu/common.c says why).
+// The unfused baseline on a peer: its sgemm, then one plain pass over C for bias + ReLU (one
+// thread, like the unfused variant's pass). Vectorized as the unfused variant's pass is
+// (kernels/linear_relu/common.c says why).
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("vect-cost-model=dynamic")))
 #endif
-void blis_linear_relu(LinearFixture &f) {
-    float one = 1.0f, zero = 0.0f;
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, f.m, f.n, f.k, &one, f.A.get(), f.k, 1,
-              f.B.get(), f.n, 1, &zero, f.C.get(), f.n, 1);
+void bias_relu(LinearFixture &f) {
     const float *bias = f.bias.get();
     for (std::ptrdiff_t i = 0; i < f.m; i++) {
         float *c = f.C.get() + i * f.n;
@@ -85,18 +84,32 @@ void blis_linear_relu(LinearFixture &f) {
     }
 }
 
-void bm_blis(benchmark::State &st, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, int t,
-             const std::string &key) {
-    bli_thread_set_num_threads(t);
+enum class Peer { blis, openblas };
+
+// Row-major for BLIS: row stride = ld, column stride 1.
+void peer_linear_relu(Peer p, LinearFixture &f) {
+    float one = 1.0f, zero = 0.0f;
+    if (p == Peer::blis)
+        bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, f.m, f.n, f.k, &one, f.A.get(), f.k, 1,
+                  f.B.get(), f.n, 1, &zero, f.C.get(), f.n, 1);
+    else
+        openblas_sgemm(f.m, f.n, f.k, one, f.A.get(), f.k, f.B.get(), f.n, zero, f.C.get(), f.n);
+    bias_relu(f);
+}
+
+void bm_peer(benchmark::State &st, Peer p, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k,
+             int t, const std::string &key) {
+    if (p == Peer::blis) bli_thread_set_num_threads(t);
+    else openblas_set_threads(t);
     auto &f = fixture<LinearFixture>(key, [&] {
         auto f = make(m, n, k);
-        blis_linear_relu(*f);
+        peer_linear_relu(p, *f);
         f->error = check(*f);
         return f.release();
     });
     if (!f.error.empty()) return st.SkipWithError(f.error.c_str());
     for (auto _ : st) {
-        blis_linear_relu(f);
+        peer_linear_relu(p, f);
         benchmark::ClobberMemory();
     }
     st.counters["GFLOPS"] = rate(2e-9 * m * n * k);
@@ -131,12 +144,15 @@ void register_linear_relu() {
                 b->UseRealTime(); // like BLIS and the ceilings: one clock for every ratio
             }
         }
-        for (int t : thread_counts(true)) {
-            std::string name = bench_name("linear_relu", "blis_relu", dims, t);
-            benchmark::RegisterBenchmark(name.c_str(), bm_blis, s.m, s.n, s.k, t, name)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
-        }
+        std::vector<std::pair<Peer, const char *>> peers = {{Peer::blis, "blis_relu"}};
+        if (openblas_loaded()) peers.push_back({Peer::openblas, "openblas_relu"});
+        for (auto [peer, label] : peers)
+            for (int t : thread_counts(true)) {
+                std::string name = bench_name("linear_relu", label, dims, t);
+                benchmark::RegisterBenchmark(name.c_str(), bm_peer, peer, s.m, s.n, s.k, t, name)
+                    ->Unit(benchmark::kMicrosecond)
+                    ->UseRealTime();
+            }
     }
 }
 

@@ -1,4 +1,5 @@
-// Matmul: every available registry variant, plus bli_sgemm, at the same sizes and threads.
+// Matmul: every available registry variant, plus bli_sgemm and OpenBLAS's cblas_sgemm (when
+// kl_bench could load it), at the same sizes and threads.
 // C[m][n] = 1 * A[m][k] . B[k][n] + 0 * C (beta 0: C is write-only, as in an ML layer).
 // Counter GFLOPS = 2 m n k per call.
 #include <blis.h>
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "openblas_setup.h"
 #include "reference.h"
 
 namespace klb {
@@ -103,6 +105,22 @@ void bm_blis(benchmark::State &st, std::ptrdiff_t s, int t, const std::string &k
     st.counters["GFLOPS"] = rate(2e-9 * s * s * s);
 }
 
+void bm_openblas(benchmark::State &st, std::ptrdiff_t s, int t, const std::string &key) {
+    openblas_set_threads(t);
+    auto &f = fixture<MatmulFixture>(key, [&] {
+        auto f = make(s, s, s);
+        openblas_sgemm(s, s, s, kAlpha, f->A.get(), s, f->B.get(), s, kBeta, f->C.get(), s);
+        f->error = check(*f);
+        return f.release();
+    });
+    if (!f.error.empty()) return st.SkipWithError(f.error.c_str());
+    for (auto _ : st) {
+        openblas_sgemm(s, s, s, kAlpha, f.A.get(), s, f.B.get(), s, kBeta, f.C.get(), s);
+        benchmark::ClobberMemory();
+    }
+    st.counters["GFLOPS"] = rate(2e-9 * s * s * s);
+}
+
 std::vector<std::ptrdiff_t> sizes() {
     if (size_set() == SizeSet::quick) return {16, 17, 64, 100, 128};
     return {16, 17, 32, 64, 96, 100, 128, 256, 257, 512, 1000, 1023, 1024, 2048};
@@ -141,6 +159,11 @@ void register_matmul() {
         for (int t : thread_counts(true)) {
             std::string name = bench_name("matmul", "blis", dims, t);
             benchmark::RegisterBenchmark(name.c_str(), bm_blis, s, t, name)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+            if (!openblas_loaded()) continue;
+            name = bench_name("matmul", "openblas", dims, t);
+            benchmark::RegisterBenchmark(name.c_str(), bm_openblas, s, t, name)
                 ->Unit(benchmark::kMicrosecond)
                 ->UseRealTime();
         }

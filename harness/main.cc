@@ -1,5 +1,5 @@
 // kl_bench: ceilings, then every available registry variant of matmul, relu and layernorm
-// against BLIS, all in one process. Own flags (parsed before Google Benchmark's):
+// against BLIS and OpenBLAS, all in one process. Own flags (parsed before Google Benchmark's):
 //   --kl_set=quick|default   size set (default: default)
 // Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
 // --benchmark_report_aggregates_only=true (the report uses medians).
@@ -13,6 +13,7 @@
 #include "build_info.h"
 #include "common.h"
 #include "kl_git.h"
+#include "openblas_setup.h"
 
 namespace {
 
@@ -41,7 +42,8 @@ void add_context() {
     // Environment that changes threading or dispatch (libgomp's wait policy matters a lot on
     // a loaded machine: spinning waiters can starve the thread doing the work).
     for (const char *var : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
-                            "OMP_PLACES", "BLIS_NUM_THREADS", "KL_ISA"}) {
+                            "OMP_PLACES", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                            "KL_ISA"}) {
         const char *v = std::getenv(var);
         AddCustomContext(std::string("env/") + var, v ? v : "");
     }
@@ -101,6 +103,7 @@ int main(int argc, char **argv) {
     args.push_back(nullptr);
     int n = (int)args.size() - 1;
 
+    klb::openblas_prepare();  // first: its probe forks, and no thread may exist yet
     klb::blis_prepare();  // before any other BLIS call: may choose the sub-configuration
     add_context();
     klb::register_ceilings();
