@@ -11,6 +11,13 @@
  * call on `threads` threads streams y (the rule and its measurements are in tuning.c). */
 ptrdiff_t kl_env_size(const char *name, volatile ptrdiff_t *cache);
 ptrdiff_t kl_stream_min_default(int threads);
+/* Bytes of traffic from which a bandwidth-bound kernel on `threads` threads beats one thread:
+ * this machine's team wake-up time x its one-thread copy rate x t / (t - 1), measured once per
+ * process, clamped to [L1, t x L2] (SIZE_MAX for one thread). The rule alone, for tests:
+ * kl_team_min_bytes_rule. */
+size_t kl_team_min_bytes(int threads);
+size_t kl_team_min_bytes_rule(double wake_s, double copy_bytes_per_s, int threads, size_t l1,
+                              size_t l2);
 
 /* One declaration line per variant; the registry table says where each lives. */
 #define KL_DECLARE_MATMUL(fn)                                                                \
@@ -39,7 +46,7 @@ kl_status kl_relu_span_avx2(ptrdiff_t n, const float *x, float *y, int stream);
 kl_status kl_relu_span_avx512(ptrdiff_t n, const float *x, float *y, int stream);
 ptrdiff_t kl_relu_strip(void);
 ptrdiff_t kl_relu_stream_min(int threads); /* floats from which y is streamed */
-ptrdiff_t kl_relu_omp_min(void);
+ptrdiff_t kl_relu_omp_min(int threads);
 KL_DECLARE_LAYERNORM(kl_layernorm_naive);
 KL_DECLARE_LAYERNORM(kl_layernorm_welford);
 KL_DECLARE_LAYERNORM(kl_layernorm_blocked);
@@ -47,7 +54,7 @@ size_t kl_layernorm_blocked_blocking(ptrdiff_t *sizes, size_t cap); /* stats chu
 KL_DECLARE_LAYERNORM(kl_layernorm_avx2);
 KL_DECLARE_LAYERNORM(kl_layernorm_avx512);
 KL_DECLARE_LAYERNORM(kl_layernorm_openmp);
-ptrdiff_t kl_layernorm_omp_min(void); /* floats from which layernorm/openmp threads */
+ptrdiff_t kl_layernorm_omp_min(int threads); /* floats from which layernorm/openmp threads */
 
 #define KL_DECLARE_LINEAR_RELU(fn)                                                           \
     kl_status fn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,       \

@@ -2,25 +2,21 @@
  * floats, so no two threads share a cache line of y), and each span runs the best SIMD
  * span kernel this CPU has (AVX-512, AVX2, else scalar), chosen at run time.
  *
- * Below kl_relu_omp_min() floats it runs on the calling thread: waking a team costs a few
- * microseconds, more than a small array takes. The default was measured (see
- * modules/02_relu/README.md, "OpenMP threshold"); env KL_RELU_OMP_MIN overrides it. */
+ * Below kl_relu_omp_min(threads) floats it runs on the calling thread: waking a team costs a
+ * few microseconds, more than a small array takes. The size comes from this machine's own
+ * wake-up time and copy speed (kl_team_min_bytes, kernels/tuning.c); env KL_RELU_OMP_MIN
+ * overrides it. */
 #include "variants.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-/* Measured (modules/02_relu/README.md): avx2 on 1 thread against this rung on 2, median of
- * interleaved calls, n = 4 Ki..512 Ki floats: 2 threads lose below 32 Ki floats (0.4x at
- * 4 Ki: ~2 us to wake the team), break even at 32 Ki (0.98-1.05x), and win from 64 Ki
- * (1.04-1.12x, then 1.3-1.6x from 128 Ki). The default is the crossover, 32 Ki. */
-#define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
-
-ptrdiff_t kl_relu_omp_min(void) {
+/* floats: ReLU moves 8 bytes per float (read x, write y) at about copy speed */
+ptrdiff_t kl_relu_omp_min(int threads) {
     static volatile ptrdiff_t env = -2;
     ptrdiff_t v = kl_env_size("KL_RELU_OMP_MIN", &env);
-    return v >= 0 ? v : KL_RELU_OMP_MIN_DEFAULT;
+    return v >= 0 ? v : (ptrdiff_t)(kl_team_min_bytes(threads) / 8);
 }
 
 typedef kl_status (*span_fn)(ptrdiff_t n, const float *x, float *y, int stream);
@@ -43,7 +39,7 @@ kl_status kl_relu_openmp(ptrdiff_t n, const float *x, float *y) {
     /* BEGIN SOLUTION */
     span_fn span = best_span();
     int threads = kl_threads();
-    if (threads <= 1 || n < kl_relu_omp_min())
+    if (threads <= 1 || n < kl_relu_omp_min(threads))
         return span(n, x, y, x != y && n >= kl_relu_stream_min(1));
     int stream = x != y && n >= kl_relu_stream_min(threads); /* a team streams later */
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
