@@ -95,13 +95,13 @@ size_t kl_team_min_bytes(int threads) {
     return cached[slot];
 }
 
-/* - One thread: L2-bytes floats, x + y = 8 x L2 (512 Ki floats on Zen 3). From there on,
- *   ordinary stores pay a read-for-ownership of every y line from L3/DRAM, one core cannot
- *   keep enough of those misses in flight, and streaming wins (modules/02_relu/README.md).
- * - A team (threads > 1): L3-bytes / 8 floats, i.e. x + y = L3 (4 Mi floats here). Two cores
- *   together pull L3 fast enough that keeping y in L3 beats bypassing it for as long as x and
- *   y fit there: ReLU on 2 threads at 2 Mi floats took 326 us plain vs 432 us streamed; at
- *   4 Mi, 1430 us plain vs 952 us streamed (LayerNorm: modules/03_layernorm/README.md). */
+/* Floats from which an out-of-place call streams y, from the cache sizes:
+ * - one thread: L2-bytes floats, i.e. x + y = 8 x L2. Far past its L2, ordinary stores pay a
+ *   read-for-ownership of every y line from L3 or DRAM, and one core cannot keep enough of
+ *   those misses in flight: streaming, which skips the read, wins;
+ * - a team (threads > 1): L3-bytes / 8 floats, i.e. x + y = L3. Several cores together pull
+ *   L3 lines fast enough that keeping y in L3 pays for as long as x and y fit there.
+ * The measurements behind both are in modules/02_relu/README.md and 03_layernorm/README.md. */
 ptrdiff_t kl_stream_min_default(int threads) {
     return threads > 1 ? (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8) : (ptrdiff_t)kl_cpu_cache_bytes(2);
 }
