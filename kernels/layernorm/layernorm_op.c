@@ -118,4 +118,5 @@ const kl_op_desc kl_layernorm_op = {
     .blis_what = "BLIS level 1 per row: dotv, copyv, axpyv, dotv, scalv, then a C loop",
     .blis = baseline,
     .blis_threads_itself = 0,
+    .copy_roof = {"x", "y"},
 };

@@ -113,6 +113,12 @@ typedef struct kl_op_desc {
     const char *blis_what;
     void (*blis)(const kl_op_args *a, ptrdiff_t lo, ptrdiff_t hi);
     int blis_threads_itself;
+    /* How to check the baseline when it is not the op itself (relu's copy): NULL uses check. */
+    double (*blis_check)(const kl_op_args *a, ptrdiff_t *where);
+    /* The copy roof of a memory-bound op: kl_bench times memcpy of buffer copy_roof[0] into
+     * copy_roof[1] (same bytes, rows of d[0] split across threads) as "memcpy", the bandwidth
+     * its course target is measured against. {NULL, NULL}: none. */
+    const char *copy_roof[2];
 } kl_op_desc;
 
 /* ---- the table ---------------------------------------------------------------------- */

@@ -2,6 +2,9 @@
 #include "ops.h"
 #include "reference.h"
 
+#include <math.h>
+#include <string.h>
+
 #ifdef KL_OPS_BLIS
 #include <blis.h>
 #endif
@@ -39,6 +42,13 @@ static size_t bench_shapes(int quick, ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_
 
 static double working_set(const ptrdiff_t *d) { return 8.0 * d[0]; }
 
+/* The BLIS baseline copies: y must equal x bit for bit. */
+static double check_copy(const kl_op_args *a, ptrdiff_t *where) {
+    for (ptrdiff_t i = 0; i < a->d[0]; i++)
+        if (memcmp(&a->buf[X][i], &a->buf[Y][i], sizeof(float)) != 0) return *where = i, INFINITY;
+    return 0.0;
+}
+
 #ifdef KL_OPS_BLIS
 /* BLIS has no ReLU: bli_scopyv moves the same 8 n bytes with BLIS's own level 1. */
 static void baseline(const kl_op_args *a, ptrdiff_t lo, ptrdiff_t hi) {
@@ -71,4 +81,6 @@ const kl_op_desc kl_relu_op = {
     .blis_what = "bli_scopyv x -> y (the same traffic: BLIS has no ReLU)",
     .blis = baseline,
     .blis_threads_itself = 0,
+    .blis_check = check_copy,
+    .copy_roof = {"x", "y"},
 };
