@@ -45,11 +45,12 @@ void add_context() {
         const char *v = std::getenv(var);
         AddCustomContext(std::string("env/") + var, v ? v : "");
     }
-    // The registry, so the report knows each variant's rung and ISA.
+    // The registry, so the report knows each variant's rung and the ISA it runs (and needs).
     for (std::size_t i = 0; i < kl_variant_count(); i++) {
         const kl_variant *v = kl_variant_at(i);
         AddCustomContext(std::string("kl_variant/") + kl_op_name(v->op) + "/" + v->name,
-                         std::string("rung=") + v->rung + ";isa=" + kl_isa_name(v->isa) +
+                         std::string("rung=") + v->rung + ";isa=" + kl_isa_name(kl_variant_isa(v)) +
+                             ";needs=" + kl_isa_name(v->isa) +
                              ";threaded=" + (v->threaded ? "1" : "0") +
                              ";available=" + (kl_variant_available(v) ? "1" : "0") +
                              ";source=" + v->source);
