@@ -55,6 +55,17 @@ void add_context() {
                              ";available=" + (kl_variant_available(v) ? "1" : "0") +
                              ";source=" + v->source);
     }
+    // The op table, so the report knows each op without re-deriving it: its dims, the figure
+    // it is rated in, its BLIS baseline and whether it has a memcpy roof.
+    for (int o = 0; o < KL_OP_COUNT; o++) {
+        const kl_op_desc *op = kl_op_desc_of((kl_op)o);
+        if (!op) continue;
+        std::string dims;
+        for (int j = 0; j < op->ndims; j++) dims += (j ? "," : "") + std::string(op->dim_names[j]);
+        AddCustomContext(std::string("kl_op/") + op->name,
+                         "dims=" + dims + ";rate=" + op->rate + ";blis=" + op->blis_name +
+                             ";copy=" + (op->copy_roof[0] ? "memcpy" : ""));
+    }
     FILE *f = std::fopen("/proc/cpuinfo", "r");
     char line[512];
     while (f && std::fgets(line, sizeof line, f)) {

@@ -4,6 +4,7 @@
  * kl_matmul() and friends run the LAST available row of their op: keep the fastest last.
  * A rung that dispatches (runs the best ISA its op's dispatch table chose) names that table's
  * ISA function in `runs`; isa is then what the CPU must have at least. */
+#include "add/add.h"
 #include "layernorm/layernorm.h"
 #include "linear_relu/linear_relu.h"
 #include "matmul/matmul.h"
@@ -19,6 +20,7 @@
 #define RELU(...) ROW(KL_OP_RELU, "relu", relu, __VA_ARGS__)
 #define LAYERNORM(...) ROW(KL_OP_LAYERNORM, "layernorm", layernorm, __VA_ARGS__)
 #define LINEAR_RELU(...) ROW(KL_OP_LINEAR_RELU, "linear_relu", linear_relu, __VA_ARGS__)
+#define ADD(...) ROW(KL_OP_ADD, "add", add, __VA_ARGS__)
 
 #ifdef KL_HAVE_OPENMP
 #define KL_OMP 1
@@ -67,6 +69,8 @@ static const kl_variant variants[] = {
 #ifdef KL_HAVE_SIMD
     LINEAR_RELU("fused",    "fused",    KL_ISA_AVX2,    KL_OMP, "fused.c",   kl_linear_relu_fused, kl_linear_relu_fused_scratch, kl_linear_relu_fused_blocking, kl_matmul_dispatch_isa),
 #endif
+
+    ADD(      "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_add_naive,       NULL,   NULL, NULL),
 };
 
 size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }

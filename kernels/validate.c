@@ -3,6 +3,7 @@
  * and for matmul alpha != 0 and k >= 1 (the trivial cases are handled below). */
 #include "linear_relu/linear_relu.h"
 #include "matmul/matmul.h"
+#include "add/add.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -81,6 +82,31 @@ kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y
     if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
     if (n == 0) return KL_OK;
     return v->fn.relu(n, x, y);
+}
+
+/* ---- add ---- */
+
+kl_status kl_add_run(const kl_variant *v, ptrdiff_t n, const float *x, const float *y, float *z) {
+    if (!v || v->op != KL_OP_ADD) return KL_EINVAL;
+    int ok = 1;
+    size_t bytes = contiguous_bytes(1, n, &ok); /* 0 when n == 0: no pointer is checked */
+    if (!ok || needs_pointer(bytes, x) || needs_pointer(bytes, y) || needs_pointer(bytes, z))
+        return KL_EINVAL;
+    if ((z != x && overlaps(z, bytes, x, bytes)) || (z != y && overlaps(z, bytes, y, bytes)))
+        return KL_EINVAL; /* z may be x or y exactly */
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (n == 0) return KL_OK;
+    return v->fn.add(n, x, y, z);
+}
+
+kl_status kl_add_variant(const char *variant, ptrdiff_t n, const float *x, const float *y, float *z) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_ADD, variant);
+    return v ? kl_add_run(v, n, x, y, z) : KL_ENOTFOUND;
+}
+
+kl_status kl_add(ptrdiff_t n, const float *x, const float *y, float *z) {
+    return kl_add_run(kl_best_variant(KL_OP_ADD), n, x, y, z);
 }
 
 /* ---- layernorm ---- */

@@ -8,6 +8,8 @@
  *              mean[rows], rstd[rows] are written when non-NULL (for a backward pass).
  *   linear_relu: C[m][n] = relu(A[m][k] . B[k][n] + bias[n])  (a dense layer; bias may be NULL:
  *              no bias; C is output only, never read, and must not overlap A, B or bias)
+ *   add:       z[n] = x[n] + y[n]                                     (a residual connection;
+ *              z may be x or y, exactly; no other overlap)
  *
  * Every entry point returns a kl_status; none aborts, exits or prints. Bad input
  * returns KL_EINVAL and writes nothing. Zero sizes are valid no-ops: when m = 0 or n = 0
@@ -21,6 +23,7 @@
  *   relu:      NaN in gives NaN out; -Inf gives 0; the sign of a zero result is unspecified.
  *   linear_relu: as relu on the pre-activation (a NaN in row i of A, column j of B or bias[j]
  *              gives NaN there); k == 0 gives C = relu(bias), or 0 without bias.
+ *   add:       exact (IEEE float addition, round to nearest): z == x + y as floats.
  *   layernorm: a NaN or Inf anywhere in a row makes that row's outputs NaN; other rows are unaffected.
  *              eps must be finite and > 0 (KL_EINVAL otherwise): with eps = 0 a constant row
  *              would divide 0 by 0.
@@ -51,6 +54,7 @@ kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const fl
                     ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                     ptrdiff_t ldc);
 kl_status kl_relu(ptrdiff_t n, const float *x, float *y);
+kl_status kl_add(ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                        const float *beta, float eps, float *y, float *mean, float *rstd);
 kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
@@ -63,6 +67,7 @@ kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdi
                             float alpha, const float *A, ptrdiff_t lda, const float *B,
                             ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
 kl_status kl_relu_variant(const char *variant, ptrdiff_t n, const float *x, float *y);
+kl_status kl_add_variant(const char *variant, ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t cols,
                                const float *x, const float *gamma, const float *beta, float eps,
                                float *y, float *mean, float *rstd);
@@ -77,7 +82,8 @@ kl_status kl_linear_relu_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, 
     X(MATMUL, matmul)                                                                        \
     X(RELU, relu)                                                                            \
     X(LAYERNORM, layernorm)                                                                  \
-    X(LINEAR_RELU, linear_relu)
+    X(LINEAR_RELU, linear_relu)                                                              \
+    X(ADD, add)
 
 typedef enum kl_op {
 #define KL_OP_ENUM_(id, name) KL_OP_##id,
@@ -93,6 +99,7 @@ typedef kl_status (*kl_matmul_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float a
                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                   float beta, float *C, ptrdiff_t ldc);
 typedef kl_status (*kl_relu_fn)(ptrdiff_t n, const float *x, float *y);
+typedef kl_status (*kl_add_fn)(ptrdiff_t n, const float *x, const float *y, float *z);
 typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x,
                                      const float *gamma, const float *beta, float eps, float *y,
                                      float *mean, float *rstd);
@@ -123,6 +130,7 @@ typedef struct kl_variant {
         kl_relu_fn relu;
         kl_layernorm_fn layernorm;
         kl_linear_relu_fn linear_relu;
+        kl_add_fn add;
     } fn;                   /* raw kernel: arguments NOT checked; call through kl_*_run */
     /* NULL: the rung runs `isa`. Else it dispatches (the openmp rungs, linear_relu): the
      * instruction set its op's dispatch table chose on this CPU, at least `isa`. */
@@ -147,6 +155,7 @@ kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
                         const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                         float *C, ptrdiff_t ldc);
 kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y);
+kl_status kl_add_run(const kl_variant *v, ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, const float *x,
                            const float *gamma, const float *beta, float eps, float *y,
                            float *mean, float *rstd);
