@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_LINEAR_RELU};
+static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_LINEAR_RELU, KL_OP_ADD};
 #define N_OPS (int)(sizeof ops / sizeof ops[0])
 
 static void group_status(void) {
@@ -82,7 +82,7 @@ static void group_registry(void) {
         tu_check(&g, kl_variant_names(ops[o], NULL, 0) == n, "%s: names(NULL, 0) != count", kl_op_name(ops[o]));
         tu_check(&g, !kl_variant_find(ops[o], "no-such-variant") && !kl_variant_find(ops[o], NULL),
                  "%s: find of an unknown or NULL name is not NULL", kl_op_name(ops[o]));
-        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm", "linear_relu"}[o]) == 0,
+        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm", "linear_relu", "add"}[o]) == 0,
                  "kl_op_name(%d) = %s", o, kl_op_name(ops[o]));
     }
     tu_check(&g, strcmp(kl_isa_name(KL_ISA_SCALAR), "scalar") == 0 && strcmp(kl_isa_name(KL_ISA_AVX2), "avx2") == 0 &&
@@ -154,6 +154,29 @@ static void group_thread_failure(void) {
     tu_end(&g);
 }
 
+/* add's own rules: z may be x or y exactly (in place), any other overlap is refused. */
+static void group_add_aliasing(void) {
+    tu_group g;
+    tu_begin_op(&g, "add", "aliasing");
+    float x[37], y[37], z[38];
+    for (int i = 0; i < 37; i++) x[i] = 0.25f * (float)i - 3.0f, y[i] = 1.5f - 0.5f * (float)i;
+    for (size_t i = 0; i < kl_variant_count(); i++) {
+        const kl_variant *v = kl_variant_at(i);
+        if (v->op != KL_OP_ADD || !kl_variant_available(v)) continue;
+        float a[37], b[37];
+        memcpy(a, x, sizeof a), memcpy(b, y, sizeof b);
+        kl_status s1 = kl_add_run(v, 37, a, y, a); /* z = x */
+        kl_status s2 = kl_add_run(v, 37, x, b, b); /* z = y */
+        int same = 1;
+        for (int j = 0; j < 37; j++) same &= a[j] == x[j] + y[j] && b[j] == x[j] + y[j];
+        kl_status s3 = kl_add_run(v, 36, z, y, z + 1); /* z overlaps x, shifted */
+        tu_check(&g, s1 == KL_OK && s2 == KL_OK && same && s3 == KL_EINVAL,
+                 "add/%s: in place %s, %s, exact %d; shifted overlap %s", v->name,
+                 kl_status_str(s1), kl_status_str(s2), same, kl_status_str(s3));
+    }
+    tu_end(&g);
+}
+
 /* An empty call (m = 0 or n = 0, n = 0, rows = 0 or cols = 0) returns KL_OK without looking at
  * any pointer, as BLAS does; sizes and leading dimensions are still checked. */
 static void group_quick_return(void) {
@@ -178,6 +201,10 @@ static void group_quick_return(void) {
         case KL_OP_RELU:
             a = b = kl_relu_run(v, 0, NULL, NULL);
             bad = kl_relu_run(v, -1, NULL, NULL);
+            break;
+        case KL_OP_ADD:
+            a = b = kl_add_run(v, 0, NULL, NULL, NULL);
+            bad = kl_add_run(v, -3, NULL, NULL, NULL);
             break;
         case KL_OP_LAYERNORM:
             a = kl_layernorm_run(v, 0, 9, NULL, NULL, NULL, 1e-5f, NULL, NULL, NULL);
@@ -370,6 +397,7 @@ int main(void) {
     group_threads();
     group_thread_failure();
     group_quick_return();
+    group_add_aliasing();
     group_caches();
     group_dispatch();
     group_concurrent();
