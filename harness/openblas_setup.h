@@ -17,5 +17,8 @@ void openblas_set_threads(int threads);
 void openblas_sgemm(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, float alpha,
                     const float *A, std::ptrdiff_t lda, const float *B, std::ptrdiff_t ldb,
                     float beta, float *C, std::ptrdiff_t ldc);
+// add_baseline for matmul/openblas and linear_relu/openblas_relu (openblas_peer.cc); nothing
+// when OpenBLAS is not loaded. Call after openblas_prepare(), before register_ops().
+void register_openblas_peers();
 
 }  // namespace klb

@@ -1,10 +1,11 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
-/* Tuning knobs the rungs share: environment overrides, the size from which an elementwise
+/* Tuning knobs the rungs share: the one environment reader, the size from which an elementwise
  * kernel wakes a team, and the rule for when an out-of-place kernel writes y with
  * non-temporal (streaming) stores. Both rules are derived on the machine that runs them: from
  * kl_cpu_cache_bytes and from a copy timed in the same process, never from one CPU's constants. */
 #include "variants.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,14 +13,15 @@
 #include <omp.h>
 #endif
 
-ptrdiff_t kl_env_size(const char *name, volatile ptrdiff_t *cache) {
-    if (*cache == -2) { /* benign race: every thread computes the same */
-        const char *e = getenv(name);
-        char *end = NULL;
-        long long v = e ? strtoll(e, &end, 10) : -1;
-        *cache = (e && end != e && v >= 0) ? (ptrdiff_t)v : -1;
-    }
-    return *cache;
+ptrdiff_t kl_env_size(const char *name, ptrdiff_t lo, ptrdiff_t hi, volatile ptrdiff_t *cache) {
+    if (cache && *cache != KL_ENV_UNREAD) return *cache;
+    const char *e = getenv(name);
+    char *end = NULL;
+    errno = 0;
+    long long v = e && *e ? strtoll(e, &end, 10) : -1;
+    ptrdiff_t out = e && *e && !errno && *end == '\0' && v >= lo && v <= hi ? (ptrdiff_t)v : -1;
+    if (cache) *cache = out; /* benign race: every thread computes the same */
+    return out;
 }
 
 static double seconds_now(void) {
@@ -95,13 +97,16 @@ size_t kl_team_min_bytes(int threads) {
     return cached[slot];
 }
 
-/* Floats from which an out-of-place call streams y, from the cache sizes:
- * - one thread: L2-bytes floats, i.e. x + y = 8 x L2. Far past its L2, ordinary stores pay a
- *   read-for-ownership of every y line from L3 or DRAM, and one core cannot keep enough of
- *   those misses in flight: streaming, which skips the read, wins;
- * - a team (threads > 1): L3-bytes / 8 floats, i.e. x + y = L3. Several cores together pull
- *   L3 lines fast enough that keeping y in L3 pays for as long as x and y fit there.
- * The measurements behind both are in modules/02_relu/README.md and 03_layernorm/README.md. */
+/* Ordinary stores read each line of y before writing it (read for ownership); streaming
+ * stores do not, but leave y out of cache for whoever reads it next.
+ * - One thread: stream from L2-bytes floats on, i.e. once x + y pass 8 x L2. Beyond that one
+ *   core cannot keep enough read-for-ownership misses in flight to hide them, and streaming
+ *   wins.
+ * - A team (threads > 1): stream from L3-bytes / 8 floats on, i.e. once x + y pass L3. Several
+ *   cores pull from L3 fast enough that keeping y there is worth more than skipping the reads,
+ *   for as long as x and y fit.
+ * The lessons measure both crossovers on the machine they run on (modules/02_relu/README.md,
+ * modules/03_layernorm/README.md); env KL_RELU_NT_MIN / KL_LAYERNORM_NT_MIN override. */
 ptrdiff_t kl_stream_min_default(int threads) {
     return threads > 1 ? (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8) : (ptrdiff_t)kl_cpu_cache_bytes(2);
 }

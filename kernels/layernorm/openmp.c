@@ -1,10 +1,9 @@
 /* Rung 5: rows shared out among threads (static schedule: rows cost the same), each thread's
  * block of rows run by the best rows kernel this CPU has (AVX-512 or AVX2, rows in pairs;
- * else the scalar blocked row), chosen at run time. Rows are independent, so there is no
- * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats
- * in all, or with one row, it runs on the calling thread (waking a team costs microseconds;
- * the size comes from this machine's wake-up time and copy speed, kernels/tuning.c); env
- * KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
+ * else the scalar blocked row), from LayerNorm's dispatch table (common.c). Rows are independent, so there is no
+ * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats in
+ * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
+ * env KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
  * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
 #include "ln_row.h"
 
@@ -12,22 +11,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-/* floats of x: LayerNorm moves about 8 bytes per float (x in, y out), slower than a copy, so
- * the copy-speed break-even of kl_team_min_bytes is reached at or before this size */
-ptrdiff_t kl_layernorm_omp_min(int threads) {
-    static volatile ptrdiff_t env = -2;
-    ptrdiff_t v = kl_env_size("KL_LAYERNORM_OMP_MIN", &env);
-    return v >= 0 ? v : (ptrdiff_t)(kl_team_min_bytes(threads) / 8);
-}
-
-static inline kl_ln_rows_fn best_rows(void) {
-#ifdef KL_HAVE_SIMD
-    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_rows_avx512;
-    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_rows_avx2;
-#endif
-    return kl_ln_rows_scalar;
-}
 
 /* rows [r0, r1), then the fence that orders streamed stores */
 static inline kl_status rows_range(kl_ln_rows_fn rows_fn, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
@@ -43,7 +26,7 @@ static inline kl_status rows_range(kl_ln_rows_fn rows_fn, ptrdiff_t r0, ptrdiff_
 kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                               const float *beta, float eps, float *y, float *mean, float *rstd) {
     /* BEGIN SOLUTION */
-    kl_ln_rows_fn row = best_rows();
+    kl_ln_rows_fn row = kl_layernorm_dispatch()->rows;
     ptrdiff_t chunk = kl_ln_chunk();
     int threads = kl_threads();
     if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min(threads)) {
