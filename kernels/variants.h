@@ -66,6 +66,68 @@ void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff
 /* Threads the fused rung runs m x n x k on (threads <= 0: kl_threads()). */
 int kl_linear_relu_fused_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
 
+/* ---- training ops: backward passes, the loss, the optimizer step ---- */
+#define KL_DECLARE_MATMUL_T(fn)                                                              \
+    kl_status fn(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, \
+                 const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,    \
+                 float *C, ptrdiff_t ldc)
+#define KL_DECLARE_RELU_BACKWARD(fn) \
+    kl_status fn(ptrdiff_t n, const float *y, const float *dy, float *dx)
+#define KL_DECLARE_LAYERNORM_BACKWARD(fn)                                                    \
+    kl_status fn(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,         \
+                 const float *mean, const float *rstd, const float *dy, float *dx,            \
+                 float *dgamma, float *dbeta)
+#define KL_DECLARE_BIAS_BACKWARD(fn) \
+    kl_status fn(ptrdiff_t rows, ptrdiff_t cols, const float *dy, ptrdiff_t ldy, float *db)
+#define KL_DECLARE_SOFTMAX_XENT(fn)                                                          \
+    kl_status fn(ptrdiff_t rows, ptrdiff_t cols, const float *logits, const int *labels,     \
+                 float *loss, float *dlogits)
+#define KL_DECLARE_SGD_MOMENTUM(fn)                                                          \
+    kl_status fn(ptrdiff_t n, float lr, float momentum, float weight_decay, float *w,        \
+                 const float *g, float *v)
+
+KL_DECLARE_MATMUL_T(kl_matmul_t_naive);
+KL_DECLARE_MATMUL_T(kl_matmul_t_avx2);   /* matmul_t/packed.c: the packed driver, one thread */
+KL_DECLARE_MATMUL_T(kl_matmul_t_avx512);
+KL_DECLARE_MATMUL_T(kl_matmul_t_openmp);
+size_t kl_matmul_t_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_t_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+size_t kl_matmul_t_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
+
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_naive);
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_avx2);
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_avx512);
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_openmp);
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_span_avx2);   /* the openmp rung's spans */
+KL_DECLARE_RELU_BACKWARD(kl_relu_backward_span_avx512);
+
+KL_DECLARE_LAYERNORM_BACKWARD(kl_layernorm_backward_naive);
+KL_DECLARE_LAYERNORM_BACKWARD(kl_layernorm_backward_avx2);
+KL_DECLARE_LAYERNORM_BACKWARD(kl_layernorm_backward_openmp);
+size_t kl_layernorm_backward_openmp_scratch(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t unused,
+                                            int threads);
+/* Rows [r0, r1) of the AVX2 rung; dgamma, dbeta (may be NULL) are added to. */
+void kl_layernorm_backward_rows_avx2(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols, const float *x,
+                                     const float *gamma, const float *mean, const float *rstd,
+                                     const float *dy, float *dx, float *dgamma, float *dbeta);
+
+KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_naive);
+KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_avx2);
+KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_openmp);
+KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_span_avx2);
+
+KL_DECLARE_SOFTMAX_XENT(kl_softmax_xent_naive);
+KL_DECLARE_SOFTMAX_XENT(kl_softmax_xent_avx2);
+KL_DECLARE_SOFTMAX_XENT(kl_softmax_xent_openmp);
+/* One row's loss; its gradient times scale into d unless NULL (naive.c, avx2.c). */
+float kl_softmax_xent_row(ptrdiff_t cols, const float *z, int label, float scale, float *d);
+float kl_softmax_xent_row_avx2(ptrdiff_t cols, const float *z, int label, float scale, float *d);
+
+KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_naive);
+KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_avx2);
+KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_openmp);
+KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_span_avx2);
+
 /* C = beta*C over an m x n tile (beta == 0 writes zeros without reading C). Used when
  * alpha == 0 or k == 0, and by kernels that scale C once before accumulating. */
 void kl_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *C, ptrdiff_t ldc);
