@@ -10,6 +10,7 @@ PACKAGES=(
   valgrind
   python3 python3-matplotlib python3-scipy python3-jsonschema python3-nbformat
   chromium
+  zlib1g-dev dataset-fashion-mnist python3-torch
 )
 
 usage() {
