@@ -80,9 +80,12 @@ static inline __attribute__((always_inline)) void pack_at_mr(ptrdiff_t mr, ptrdi
                                                              ptrdiff_t lda, float *Ap) {
     for (ptrdiff_t r = 0; r < mc; r += mr, Ap += mr * kc) {
         ptrdiff_t rows = mc - r < mr ? mc - r : mr;
-        for (ptrdiff_t p = 0; p < kc; p++) {
-            const float *a = At + p * lda + r;
-            for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? a[i] : 0.0f;
+        if (rows == mr) { /* whole panels: mr contiguous floats per p, a few vector moves */
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = At[p * lda + r + i];
+        } else {
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? At[p * lda + r + i] : 0.0f;
         }
     }
 }
