@@ -1,5 +1,5 @@
-// kl_bench: ceilings, then every available registry variant of matmul, relu and layernorm
-// against BLIS, all in one process. Own flags (parsed before Google Benchmark's):
+// kl_bench: ceilings, then every op of the op table (every available registry variant against
+// BLIS and the op's roofs), all in one process. Own flags (parsed before Google Benchmark's):
 //   --kl_set=quick|default   size set (default: default)
 // Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
 // --benchmark_report_aggregates_only=true (the report uses medians).
@@ -104,10 +104,8 @@ int main(int argc, char **argv) {
     klb::blis_prepare();  // before any other BLIS call: may choose the sub-configuration
     add_context();
     klb::register_ceilings();
-    klb::register_matmul();
-    klb::register_relu();
-    klb::register_layernorm();
-    klb::register_linear_relu();
+    klb::register_layernorm_bounds();
+    klb::register_ops();
 
     benchmark::Initialize(&n, args.data());
     if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
