@@ -8,6 +8,8 @@
 #include <string.h>
 
 extern const kl_op_desc kl_matmul_op, kl_relu_op, kl_layernorm_op, kl_linear_relu_op;
+extern const kl_op_desc kl_matmul_t_op, kl_relu_backward_op, kl_layernorm_backward_op,
+    kl_bias_backward_op, kl_softmax_xent_op, kl_sgd_momentum_op;
 
 /* One row per op, indexed by kl_op. */
 static const kl_op_desc *const table[KL_OP_COUNT] = {
@@ -15,6 +17,12 @@ static const kl_op_desc *const table[KL_OP_COUNT] = {
     [KL_OP_RELU] = &kl_relu_op,
     [KL_OP_LAYERNORM] = &kl_layernorm_op,
     [KL_OP_LINEAR_RELU] = &kl_linear_relu_op,
+    [KL_OP_MATMUL_T] = &kl_matmul_t_op,
+    [KL_OP_RELU_BACKWARD] = &kl_relu_backward_op,
+    [KL_OP_LAYERNORM_BACKWARD] = &kl_layernorm_backward_op,
+    [KL_OP_BIAS_BACKWARD] = &kl_bias_backward_op,
+    [KL_OP_SOFTMAX_XENT] = &kl_softmax_xent_op,
+    [KL_OP_SGD_MOMENTUM] = &kl_sgd_momentum_op,
 };
 
 const kl_op_desc *kl_op_desc_of(kl_op op) {
