@@ -4,6 +4,7 @@
  *   kl_workload OP VARIANT D0 D1 D2 [--threads T] --predict
  *                                                   print the predicted heap bytes as JSON, run nothing
  *   kl_workload --list                              print "op variant rung isa available" per line
+ *                                                   (isa: what it runs here, kl_variant_isa)
  *   kl_workload --blis-info                         print BLIS's version and sub-configuration as JSON
  *
  * OP is matmul, relu, layernorm or linear_relu; VARIANT is a registry name or "blis". Sizes are
@@ -59,8 +60,8 @@ static int is_blis(const kl_op_desc *op, const char *variant) {
 static int list_variants(void) {
     for (size_t i = 0; i < kl_variant_count(); i++) {
         const kl_variant *v = kl_variant_at(i);
-        printf("%s %s %s %s %d\n", kl_op_name(v->op), v->name, v->rung, kl_isa_name(v->isa),
-               kl_variant_available(v));
+        printf("%s %s %s %s %d\n", kl_op_name(v->op), v->name, v->rung,
+               kl_isa_name(kl_variant_isa(v)), kl_variant_available(v));
     }
     for (int op = 0; op < KL_OP_COUNT; op++) { /* ops BLIS has no routine for get no row */
         const kl_op_desc *d = kl_op_desc_of((kl_op)op);

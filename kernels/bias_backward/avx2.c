@@ -2,7 +2,7 @@
  * the rows stream past (each row read front to back), then stores them; rows are added in
  * order, so every column's sum is rounded exactly as in the naive rung. Tail columns (< 8):
  * masked loads and stores. */
-#include "variants.h"
+#include "bias_backward.h"
 
 #include <immintrin.h>
 

@@ -2,7 +2,7 @@
  * cache lines of db) run by the AVX2 rung. Columns are independent sums, so any split gives
  * the same bits as one thread, and no thread waits for another's partial sums. Below
  * kl_relu_omp_min() elements of dy it stays on the calling thread. */
-#include "variants.h"
+#include "bias_backward.h"
 
 #ifdef _OPENMP
 #include <omp.h>

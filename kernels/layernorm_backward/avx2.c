@@ -2,7 +2,7 @@
  * (g and g xhat, in vector lanes, added across lanes at the end), then dx and the running
  * dgamma/dbeta columns, which stay in L1 across rows for any cols up to a few thousand.
  * Tail (< 8 columns): masked loads and stores, masked-off lanes load 0 and add nothing. */
-#include "variants.h"
+#include "layernorm_backward.h"
 
 #include <immintrin.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  *   dx = rstd (g - mean_c(g) - xhat mean_c(g xhat))     (the two means: one pass over the row)
  *   dgamma[c] = sum_r dy xhat,  dbeta[c] = sum_r dy     (rows added in order)
  * dy is read before dx is written at each element, so dx may be dy itself. */
-#include "variants.h"
+#include "layernorm_backward.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * the partials in thread order afterwards, so a fixed thread count always gives the same bits
  * (no atomics, no order that depends on who finishes first). Below TEAM_MIN elements it runs
  * on the calling thread without scratch. */
-#include "variants.h"
+#include "layernorm_backward.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Rung 1: the definition, one dot product per element of C, in the order of the formula.
  *   C[i][j] = alpha * sum_p op(A)(i, p) op(B)(p, j) + beta * C[i][j]
  * op(A)(i, p) is A[i*lda + p], or A[p*lda + i] when A is stored transposed (k x m). */
-#include "variants.h"
+#include "matmul_t.h"
 
 kl_status kl_matmul_t_naive(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                             float alpha, const float *A, ptrdiff_t lda, const float *B,

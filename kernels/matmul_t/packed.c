@@ -4,6 +4,7 @@
  * read the stored transpose instead (for At a micro-panel row is a contiguous run, cheaper
  * than the untransposed gather). Compiled without SIMD flags: it only passes kernel tables. */
 #include "../matmul/gemm.h"
+#include "matmul_t.h"
 
 #ifdef KL_HAVE_SIMD
 kl_status kl_matmul_t_avx2(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,

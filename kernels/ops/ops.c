@@ -7,22 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const kl_op_desc kl_matmul_op, kl_relu_op, kl_layernorm_op, kl_linear_relu_op;
-extern const kl_op_desc kl_matmul_t_op, kl_relu_backward_op, kl_layernorm_backward_op,
-    kl_bias_backward_op, kl_softmax_xent_op, kl_sgd_momentum_op;
+/* Every op in KL_OPS (kernellab.h) has its descriptor kl_<name>_op, in kernels/<name>/<name>_op.c. */
+#define KL_OP_DESC_DECL_(id, name) extern const kl_op_desc kl_##name##_op;
+KL_OPS(KL_OP_DESC_DECL_)
+#undef KL_OP_DESC_DECL_
 
 /* One row per op, indexed by kl_op. */
 static const kl_op_desc *const table[KL_OP_COUNT] = {
-    [KL_OP_MATMUL] = &kl_matmul_op,
-    [KL_OP_RELU] = &kl_relu_op,
-    [KL_OP_LAYERNORM] = &kl_layernorm_op,
-    [KL_OP_LINEAR_RELU] = &kl_linear_relu_op,
-    [KL_OP_MATMUL_T] = &kl_matmul_t_op,
-    [KL_OP_RELU_BACKWARD] = &kl_relu_backward_op,
-    [KL_OP_LAYERNORM_BACKWARD] = &kl_layernorm_backward_op,
-    [KL_OP_BIAS_BACKWARD] = &kl_bias_backward_op,
-    [KL_OP_SOFTMAX_XENT] = &kl_softmax_xent_op,
-    [KL_OP_SGD_MOMENTUM] = &kl_sgd_momentum_op,
+#define KL_OP_DESC_ROW_(id, name) [KL_OP_##id] = &kl_##name##_op,
+    KL_OPS(KL_OP_DESC_ROW_)
+#undef KL_OP_DESC_ROW_
 };
 
 const kl_op_desc *kl_op_desc_of(kl_op op) {

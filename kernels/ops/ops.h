@@ -14,9 +14,9 @@
  * Internal: built into the static library kernellab_ops (with the reference, without BLIS) and
  * kernellab_ops_blis (the same with the BLIS baselines: harness/ only). Not installed.
  *
- * Adding an op: write its descriptor in kernels/<op>/<op>_op.c, list that file in
- * kl_op_sources in kernels/<op>/meson.build, and add it to the table in kernels/ops/ops.c
- * (README.md, "Adding an op", lists every file). */
+ * Adding an op: write its descriptor kl_<op>_op in kernels/<op>/<op>_op.c and list that file
+ * in kl_op_sources in kernels/<op>/meson.build; the table picks it up from KL_OPS in
+ * kernellab.h (README.md, "Adding an op", lists every file). */
 #ifndef KL_OPS_H
 #define KL_OPS_H
 

@@ -1,7 +1,7 @@
 /* Rung 2: AVX2, 8 floats per instruction: dx = (y > 0 ? dy : 0) | (y is NaN ? y : 0), two
  * compares and an and/or blend, so the naive rung's NaN rule holds lane by lane. Tail (< 8):
  * masked loads and stores, which never touch the masked-off lanes. */
-#include "variants.h"
+#include "relu_backward.h"
 
 #include <immintrin.h>
 

@@ -1,6 +1,6 @@
 /* Rung 3: AVX-512, 16 floats per instruction; the blend is two mask moves (dy where y > 0,
  * then y where y is NaN), and the tail is one masked load/store of up to 15 lanes. */
-#include "variants.h"
+#include "relu_backward.h"
 
 #include <immintrin.h>
 

@@ -1,7 +1,7 @@
 /* Rung 1: one element at a time. dx = dy where y > 0, 0 where y <= 0, NaN where y is NaN
  * (the forward value was already NaN: the gradient must not hide it). A NaN in dy where
  * y <= 0 gives 0: that input never reached the output. */
-#include "variants.h"
+#include "relu_backward.h"
 
 kl_status kl_relu_backward_naive(ptrdiff_t n, const float *y, const float *dy, float *dx) {
     /* BEGIN SOLUTION */

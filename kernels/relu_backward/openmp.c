@@ -2,7 +2,7 @@
  * no two threads share a cache line of dx), each run by the best SIMD span kernel this CPU
  * has. Below the forward ReLU's team threshold (kl_relu_omp_min) it stays on the calling
  * thread: waking a team costs more than a small array takes. */
-#include "variants.h"
+#include "relu_backward.h"
 
 #ifdef _OPENMP
 #include <omp.h>

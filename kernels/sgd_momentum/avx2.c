@@ -1,7 +1,7 @@
 /* Rung 2: AVX2, 8 parameters per instruction, the update as three FMAs
  * (d = wd w + g, v = mom v + d, w = -lr v + w): one rounding each instead of two, so results
  * may differ from the naive rung in the last bit. Tail (< 8): masked loads and stores. */
-#include "variants.h"
+#include "sgd_momentum.h"
 
 #include <immintrin.h>
 

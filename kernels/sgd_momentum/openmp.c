@@ -1,7 +1,7 @@
 /* Rung 3: every core, each thread a contiguous span of parameters (a multiple of 16: no
  * shared cache lines) run by the AVX2 span. Elementwise, so any split gives the same bits.
  * Small calls stay on the calling thread (the ReLU team threshold, kl_relu_omp_min). */
-#include "variants.h"
+#include "sgd_momentum.h"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -6,7 +6,7 @@
  * (vmaxps returns its second operand when either is NaN). Tail (< 8): masked loads; the
  * masked-off lanes are -Inf for the max and zeroed before the sum (the clamp would make their
  * exp tiny, not 0). */
-#include "variants.h"
+#include "softmax_xent.h"
 
 #include <immintrin.h>
 #include <math.h>

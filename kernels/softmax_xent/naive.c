@@ -4,7 +4,7 @@
  * Subtracting the row's max keeps every exp in (0, 1]: no overflow for any finite row. A NaN
  * in the row is skipped by the max but reaches every exp; +Inf makes z - max NaN: the row's
  * loss and gradient are NaN either way. The mean loss is summed in double. */
-#include "variants.h"
+#include "softmax_xent.h"
 
 #include <math.h>
 

@@ -2,7 +2,7 @@
  * Each thread sums its rows' losses (double), and the partial sums are added in thread order:
  * a fixed thread count always gives the same loss. Below TEAM_MIN logits it stays on the
  * calling thread (a batch of 128 x 10 is far below: a team would cost more than the rows). */
-#include "variants.h"
+#include "softmax_xent.h"
 
 #ifdef _OPENMP
 #include <omp.h>
