@@ -5,9 +5,8 @@ same file (matched in order). Everything else the student changed is ignored (an
 The submission is read defensively: a symlink, device, FIFO or socket anywhere in it, or a
 path that resolves outside it, refuses the whole submission (never followed, never quoted);
 files are opened with O_NOFOLLOW and checked to be regular. A student body that could act
-outside its function (closing the function's brace, preprocessor directives other than
-#pragma and local conditionals/macros, inline assembly, constructor/section attributes) is
-refused too: such code would run before any test, or rewrite instructor code after the block."""
+outside its function (closing the function's brace, any directive but #pragma omp/GCC unroll
+and balanced conditionals, token pasting, attributes, inline assembly) is refused too: such code would run before any test, or rewrite instructor code after the block."""
 import os
 import re
 import stat
@@ -16,14 +15,22 @@ from . import CourseError, markers
 
 SKIP_DIRS = {".git", "build", "builddir"}
 MAX_FILE = 2 << 20  # bytes: a source file larger than this is not a submission
-# Identifiers a solution body has no use for and an attack does (run code at load time, emit
-# arbitrary assembly or sections, or alias symbols the tests call).
-FORBIDDEN_WORDS = {"asm", "__asm", "__asm__", "_Pragma", "constructor", "destructor", "section",
+# Identifiers a solution body has no use for and an attack does (attributes: run code at load
+# time, emit sections, alias symbols the tests call; _Pragma: a directive the line check cannot
+# see). Compared with leading/trailing underscores stripped (gcc reads __section__ as section).
+FORBIDDEN_WORDS = {"attribute", "declspec", "Pragma", "constructor", "destructor", "section",
                    "init_priority", "ifunc", "alias", "weakref", "visibility", "symver"}
-
-
-ASM_WORDS = {"asm", "__asm", "__asm__"}
-EMPTY_ASM = re.compile(r'(?:asm|__asm|__asm__)\s*(?:volatile|__volatile__)?\s*\(\s*""\s*[:)]')
+ASM_WORD = "asm"
+# The one asm a body may hold: the empty template with operands, a compiler barrier. volatile
+# and a ':' are required, so it cannot be an asm label renaming a declaration.
+EMPTY_ASM = re.compile(r'_*asm_*\s*(?:volatile|__volatile__)\s*\(\s*""\s*:')
+# The only directives a body may hold. No #define/#undef: a macro outlives the block (through
+# a dead #if branch, push_macro, a pasted ## name), and #undef removes instructor macros.
+# Conditionals cannot change any macro, so #if/#ifdef/... stay (for #ifdef _OPENMP).
+CONDITIONALS = ("if", "ifdef", "ifndef", "elif", "else", "endif")
+PRAGMA = re.compile(r"#\s*pragma\s+(?:omp\s+(?:parallel|for|simd|barrier|critical|atomic|single|"
+                    r"masked|master|task|taskwait|taskloop|ordered|flush)\b"
+                    r"|GCC\s+(?:unroll\s+\d+|ivdep)\s*$)")
 
 
 class Refused(Exception):
@@ -89,66 +96,72 @@ def read_student(student, rel):
 
 def body_problem(body_lines):
     """Why a student body may not be spliced, or None. Comments and strings are blanked
-    first, so only code counts. Allowed directives: #pragma; #if/#ifdef/#ifndef/#elif/#else/
-    #endif balanced inside the body, each branch brace-balanced; #define (no braces in the
-    replacement) of names the body #undefs again. So on every preprocessor path the body
-    stays inside its function and leaves no macro behind."""
+    first, so only code counts. Allowed directives: #pragma omp <construct>, #pragma GCC
+    unroll N / ivdep, and #if/#ifdef/#ifndef/#elif/#else/#endif balanced inside the body with
+    each branch brace-balanced. So on every preprocessor path the body stays inside its
+    function and leaves the macros as it found them."""
     text = "\n".join(body_lines)
     if _unterminated(text):
         return "an unterminated comment or string literal (it would swallow instructor code)"
     code = markers._blank_comments_and_strings(text)
     if re.search(r"<%|%>|%:|<:|:>|\?\?[=/'()!<>-]", code):
         return "a digraph or trigraph (braces and directives in disguise)"
-    depth, opened, defined = 0, [], []
+    if any(ln.rstrip().endswith("\\") for ln in body_lines):
+        return "a line continuation (it would join the next line, even after a // comment)"
+    if "\\" in code:
+        return "a backslash outside a string (a universal character name spelling an identifier)"
+    if re.search(r"\[\s*\[", code):
+        return "a [[...]] attribute"
+    depth, opened = 0, []
     for ln in code.split("\n"):
         s = ln.strip()
-        if s.endswith("\\") and not s.startswith("#"):
-            return "a line continuation (it would join the next instructor line)"
         if s.startswith("#"):
-            m = re.match(r"#\s*(\w*)\s*(\w*)(.*)", s)
-            d, name, rest = m.group(1), m.group(2), m.group(3)
-            if s.endswith("\\"):
-                return "a directive continued on the next line"
+            d = re.match(r"#\s*(\w*)", s).group(1)
             if d == "pragma":
+                if not PRAGMA.match(s):
+                    return "a #pragma other than omp <construct>, GCC unroll N or GCC ivdep"
                 continue
+            if d not in CONDITIONALS:
+                return f"a preprocessor directive (#{d}): only #pragma omp/GCC unroll and conditionals are allowed"
+            # Each branch may open braces, but every branch of one conditional (the missing
+            # #else counts as an empty one) must end at the same depth: then the depth after
+            # the #endif, and so the block's balance, is the same on every preprocessor path.
             if d in ("if", "ifdef", "ifndef"):
-                opened.append(depth)
-            elif d in ("elif", "else", "endif"):
-                if not opened:
-                    return f"#{d} without its #if"
-                if depth != opened[-1]:
-                    return f"a conditional branch with unbalanced braces (at #{d})"
-                if d == "endif":
-                    opened.pop()
-            elif d == "define":
-                if "{" in rest or "}" in rest:
-                    return f"a macro ({name}) that expands to braces"
-                defined.append(name)
-            elif d == "undef":
-                if name in defined:
-                    defined.remove(name)
+                opened.append([depth, None, False])  # start depth, branches' end depth, #else seen
+                continue
+            if not opened:
+                return f"#{d} without its #if"
+            start, end, _ = opened[-1]
+            if end is not None and depth != end:
+                return f"conditional branches that leave different brace depths (at #{d})"
+            opened[-1][1] = depth
+            if d == "endif":
+                if not opened[-1][2] and depth != start:
+                    return "an #if without #else whose branch leaves braces open"
+                opened.pop()
             else:
-                return f"a preprocessor directive (#{d}): only #pragma, conditionals and local macros are allowed"
+                opened[-1][2] = opened[-1][2] or d == "else"
+                depth = start
             continue
+        if "#" in s:
+            return "a '#' outside a directive (stringizing or token pasting)"
         for c in ln:
             depth += c == "{"
             depth -= c == "}"
             if depth < 0:
                 return "a '}' that closes the enclosing function (code outside the block)"
-            if opened and depth < opened[-1]:
+            if opened and depth < opened[-1][0]:
                 return "a conditional branch with unbalanced braces"
     if opened:
         return "an #if without its #endif"
     if depth:
         return "unbalanced braces"
-    if defined:
-        return f"a macro ({defined[0]}) that is not #undef'd before the block ends"
-    for m in re.finditer(r"\b(?:asm|__asm|__asm__)\b", code):  # an empty template is a compiler barrier
-        if not EMPTY_ASM.match(text, m.start()):
-            return "inline assembly (only the empty compiler barrier __asm__ volatile(\"\" ...) is allowed)"
-    bad = sorted(set(re.findall(r"[A-Za-z_]\w*", code)) & FORBIDDEN_WORDS - ASM_WORDS)
-    if bad:
-        return f"'{bad[0]}' (inline assembly and load-time or symbol attributes are not allowed)"
+    for m in re.finditer(r"[A-Za-z_]\w*", code):
+        word = m.group(0).strip("_")
+        if word == ASM_WORD and not EMPTY_ASM.match(text, m.start()):
+            return "inline assembly (only the empty compiler barrier __asm__ volatile(\"\" : ...) is allowed)"
+        if word in FORBIDDEN_WORDS:
+            return f"'{m.group(0)}' (attributes, _Pragma and load-time or symbol tricks are not allowed)"
     return None
 
 
