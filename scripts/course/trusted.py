@@ -149,33 +149,53 @@ def merge_bench(trusted, student_bench):
     return {"context": ctx, "benchmarks": list(trusted["benchmarks"]) + out}
 
 
-def observe(run_timer, op, variant, dims, threads, budget=0.15, max_reps=1 << 20):
+FAILED = {3: "wrong result", 4: "the rung returned an error"}
+
+
+def zero_call_limit(run_timer, op, variant, dims, threads):
+    """The most CPU seconds a student's 0-call timer run may take beside its one call: twice
+    the instructor's (median of 3; one call and one oracle check) plus 20 ms for the sandbox
+    (bwrap costs 6-8 ms of CPU). A kernel
+    that makes the 0-call run slow (so REPS calls look cheap) is refused by observe()."""
+    args = [op, variant, *map(str, dims), str(threads), "0"]
+    return 2 * statistics.median(run_timer(args)[1] for _ in range(3)) + 0.02
+
+
+def observe(run_timer, op, variant, dims, threads, budget=0.15, max_reps=1 << 20, zero_call_limit=None):
     """Seconds per call of one rung, from the CPU time the kernel accounted to whole
     processes (what a loaded, shared machine disturbs least, and nothing inside can rewrite):
     median over 3 of (time of REPS calls) - (time of 0 calls), divided by REPS; REPS grows
     until the calls take `budget` seconds. run_timer(args) -> (returncode, seconds).
-    (None, why) on failure."""
+    (None, why) on failure, which includes REPS calls costing no more than 0 calls, and a
+    0-call run slower than zero_call_limit seconds (see zero_call_limit())."""
     args = lambda reps: [op, variant, *map(str, dims), str(threads), str(reps)]  # noqa: E731
     rc, _ = run_timer(args(0))
     if rc != 0:
-        return None, {3: "wrong result", 4: "the rung returned an error"}.get(rc, f"timer exit {rc}")
+        return None, FAILED.get(rc, f"timer exit {rc}")
     reps = 1
     while True:
         base = min(run_timer(args(0))[1] for _ in range(2))
         rc, t = run_timer(args(reps))
         if rc != 0:
-            return None, {3: "wrong result", 4: "the rung returned an error"}.get(rc, f"timer exit {rc}")
+            return None, FAILED.get(rc, f"timer exit {rc}")
         if t - base >= budget or reps >= max_reps:
             break
         reps = min(max_reps, reps * max(2, int(budget / max(t - base, 1e-4))))
-    samples = []
+    samples, bases = [], []
     for _ in range(3):  # interleaved: the machine's load changes both alike
-        b = run_timer(args(0))[1]
+        rc0, b = run_timer(args(0))
         rc, t = run_timer(args(reps))
-        if rc != 0:
-            return None, "failed on a repeat run"
-        samples.append(max(t - b, 1e-9) / reps)
-    return statistics.median(samples), None
+        if rc != 0 or rc0 != 0:
+            return None, "failed on a repeat run: " + FAILED.get(rc or rc0, f"timer exit {rc or rc0}")
+        if t - b <= 0:
+            return None, f"{reps} calls took no more CPU time than 0 calls ({t:.3g} s vs {b:.3g} s)"
+        samples.append((t - b) / reps)
+        bases.append(b)
+    per_call = statistics.median(samples)
+    if zero_call_limit is not None and statistics.median(bases) - per_call > zero_call_limit:
+        return None, (f"the 0-call run took {statistics.median(bases):.3g} s, more than its one call "
+                      f"plus the {zero_call_limit:.3g} s the instructor's run allows")
+    return per_call, None
 
 
 def timed(cmd_prefix):
