@@ -194,6 +194,7 @@ class Sandbox:
         self.limits = limits
         self.enabled = enabled
         self.uid = uid or throwaway_uid()
+        self.log_dir = None  # where scripts/grade keeps a failed step's output (never the student's folder)
         if enabled:
             prepare_tree(self.work, self.uid)
 
