@@ -7,9 +7,11 @@ path that resolves outside it, refuses the whole submission (never followed, nev
 files are opened with O_NOFOLLOW and checked to be regular. A student body that could act
 outside its function (closing the function's brace, any directive but #pragma omp/GCC unroll
 and balanced conditionals, token pasting, attributes, inline assembly) is refused too: such code would run before any test, or rewrite instructor code after the block."""
+import json
 import os
 import re
 import stat
+import subprocess
 
 from . import CourseError, markers
 
@@ -228,6 +230,12 @@ def splice_file(itext, stext, rel):
     return "\n".join(ilines), warnings
 
 
+def spliced(instructor_files):
+    """The sources that hold solution blocks (where student bodies go)."""
+    return {rel for rel, data in instructor_files.items()
+            if rel.endswith(markers.SOURCE_EXTS) and markers.SOLUTION[0].encode() in data}
+
+
 def build_tree(instructor_files, student, dest):
     """Write the graded tree into dest. instructor_files: {rel: bytes} (every instructor file,
     hidden tests included). Returns the warnings; raises Refused."""
@@ -248,3 +256,39 @@ def build_tree(instructor_files, student, dest):
         if data.startswith(b"#!"):
             os.chmod(path, 0o755)
     return warnings
+
+
+# Sections the loader runs before main (or at exit). No object compiled from a spliced file
+# holds one in the instructor's tree (course/tests/splice_unit_test checks), so one in a
+# student build means the body check missed a way to run code at load time.
+STARTUP_SECTIONS = (".init_array", ".preinit_array", ".ctors", ".dtors", ".fini_array")
+STARTUP_TYPES = ("INIT_ARRAY", "PREINIT_ARRAY", "FINI_ARRAY")
+
+
+def startup_sections(obj):
+    """The load-time sections of an object file (by name or by ELF type)."""
+    r = subprocess.run(["readelf", "-W", "-S", obj], capture_output=True, text=True)
+    found = []
+    for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)", r.stdout, re.M):
+        name, kind = m.groups()
+        if kind in STARTUP_TYPES or any(name == s or name.startswith(s + ".") for s in STARTUP_SECTIONS):
+            found.append(name)
+    return found
+
+
+def check_objects(work, build, rels):
+    """Refused when an object compiled from one of rels (the spliced sources) holds a
+    load-time section. Run after the build and before any student code: meson's
+    compile_commands.json and the objects are the tools' work only then."""
+    try:
+        with open(os.path.join(build, "compile_commands.json")) as f:
+            commands = json.load(f)
+    except (OSError, ValueError) as e:
+        raise Refused(f"the build has no readable compile_commands.json ({type(e).__name__})") from None
+    for c in commands:
+        rel = os.path.relpath(os.path.join(c["directory"], c["file"]), work)
+        obj = os.path.join(c["directory"], c["output"])
+        if rel in rels and os.path.isfile(obj) and not os.path.islink(obj):
+            found = startup_sections(obj)
+            if found:
+                raise Refused(f"{rel}: its object holds {found[0]}, code the loader runs before any test")
