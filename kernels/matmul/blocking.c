@@ -5,9 +5,13 @@
  * and LRU evicts whole ways' worth. So each level is shared out in ways, not bytes:
  *
  *   KC (L1): the KC x NR micro-panel of B is reused by every MR x KC micro-panel of A that
- *       streams past it. B's ways + A's ways <= W1 - 1 (the spare way takes C and the next
- *       A micro-panel as it arrives, so the streaming A evicts A, never B):
- *         ways(KC*NR*4) + ways(KC*MR*4) <= W1 - 1,  KC the largest multiple of 8 that fits.
+ *       streams past it, so B must stay in L1. Low et al. also keep a whole A micro-panel in
+ *       L1 (ways(A) + ways(B) <= W1 - 1); our micro-kernels prefetch A from L2 a few k steps
+ *       ahead instead (a few hundred bytes in flight: the 1-2 broadcasts per FMA that A costs
+ *       are well within what L2 delivers), so A and the C tile need only the one spare way:
+ *         ways(KC*NR*4) <= W1 - 1,  KC the largest multiple of 8 that fits.
+ *       (Keeping all of A in L1 halves KC for 32-wide float tiles on an 8-way L1, and the
+ *       C tile is then read and written twice as often: measurably slower on AVX-512.)
  *   MC (L2): the MC x KC packed block of A is reused by every micro-panel of B. It gets the
  *       ways the B micro-panel (which passes through L2) and one way for C leave:
  *         MC = (W2 - 1 - ways2(KC*NR*4)) * (S2/W2) / (KC*4),  down to a multiple of MR.
@@ -17,7 +21,7 @@
  * Choosing the micro-kernel shape: each candidate MR x NR gets its KC from the rule above, and
  * the model keeps the one that moves the fewest L1 bytes per flop: per k step the kernel loads
  * MR + NR floats for 2*MR*NR flops, and once per KC it reads and writes the MR x NR C tile.
- * A taller tile loads less per flop but leaves less of L1 for KC; the score weighs both.
+ * A wider tile loads less per flop but leaves a shorter KC; the score weighs both.
  *
  * L3 is capped at 64 MiB (the largest slice one core reaches on current x86; some VMs report
  * the host's total). The tuned file (tuned.c, written by scripts/tune) may replace the model's
@@ -48,12 +52,9 @@ static ptrdiff_t ways_of(const kl_mm_cache *c, ptrdiff_t bytes) {
 
 static ptrdiff_t round_down(ptrdiff_t v, ptrdiff_t to) { return v < to ? to : v / to * to; }
 
-static ptrdiff_t model_kc(const kl_mm_cache *l1, ptrdiff_t mr, ptrdiff_t nr) {
+static ptrdiff_t model_kc(const kl_mm_cache *l1, ptrdiff_t nr) {
     ptrdiff_t kc = KC_STEP;
-    while (ways_of(l1, (kc + KC_STEP) * nr * F) + ways_of(l1, (kc + KC_STEP) * mr * F) <=
-               l1->ways - 1 &&
-           kc < 4096)
-        kc += KC_STEP;
+    while (ways_of(l1, (kc + KC_STEP) * nr * F) <= l1->ways - 1 && kc < 4096) kc += KC_STEP;
     return kc;
 }
 
@@ -69,7 +70,7 @@ static ptrdiff_t model_nc(const kl_mm_cache *l3, ptrdiff_t kc, ptrdiff_t mc, ptr
 
 kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr) {
     kl_mm_blocking b = {mr, nr, 0, 0, 0};
-    b.kc = model_kc(&c->l1, mr, nr);
+    b.kc = model_kc(&c->l1, nr);
     b.mc = model_mc(&c->l2, b.kc, mr, nr);
     b.nc = model_nc(&c->l3, b.kc, b.mc, nr);
     return b;

@@ -3,8 +3,9 @@
  * needs >= 8 independent accumulators. Two packed micro-kernel shapes exist, and the blocking
  * model (blocking.c) picks one for the cache geometry:
  *   12 x 32: 24 accumulators + 2 registers for a row of B + 1 broadcast of A = 27 of 32 zmm;
- *   14 x 32: 28 + 2 + 1 = 31 zmm: 8% fewer loads per FMA, a smaller KC fits L1.
- * Per k step: 2 loads of B, MR broadcasts of A, 2*MR FMAs. Fringe tiles use write masks.
+ *   14 x 32: 28 + 2 + 1 = 31 zmm: 8% fewer loads per FMA for the same KC.
+ * Per k step: 2 loads of B, MR broadcasts of A, 2*MR FMAs. Fringe tiles run exactly as many
+ * rows as are left, one vector per row when <= 16 columns are, and store with write masks.
  *
  * Every tile here is one function, tile(), instantiated with constant ROWS and VECS (16-wide
  * vectors per row): with constants, gcc unrolls its loops completely and keeps the acc array
@@ -46,8 +47,10 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_setzero_ps();
-    if (packed)
-        for (int i = 0; i < ROWS; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    if (packed) /* C's tile comes from L3 or memory: ask for each row's 64-byte lines early */
+        for (int i = 0; i < ROWS; i++)
+            for (int v = 0; v < VECS; v++)
+                _mm_prefetch((const char *)(c + i * ldc + VEC * v), _MM_HINT_T0);
     const float *a = o.a, *b = o.b;
 #pragma GCC unroll 4 /* gcc 12: unroll 1 or 2 spills a row of B to the stack; 4 does not */
     for (ptrdiff_t p = 0; p < k; p++, a += o.a_k, b += o.b_k) {
@@ -55,7 +58,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; v++)
             bv[v] = packed ? _mm512_load_ps(b + VEC * v) : _mm512_maskz_loadu_ps(m[v], b + VEC * v);
-        if (packed) _mm_prefetch((const char *)(a + 16 * ROWS), _MM_HINT_T0); /* A from L2 */
+        if (packed) _mm_prefetch((const char *)(a + 16 * o.a_k), _MM_HINT_T0); /* A from L2 */
 #pragma GCC unroll 14
         for (int i = 0; i < ROWS; i++) {
             __m512 ai = _mm512_set1_ps(a[i * o.a_row]);
@@ -77,12 +80,43 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
     }
 }
 
+/* A tile of exactly `rows` rows (1..MAX_ROWS) and cols <= 32 columns: the switch turns the
+ * run-time row count into a compile-time one, and a tile of <= 16 columns runs one vector per
+ * row, so a fringe tile spends no FMA on a missing row or a missing half. PACKED: 1 for the
+ * packed micro-kernels' fringe tiles, 0 for the direct path. */
+#define ANY_TILE(PACKED)                                                                   \
+    switch (rows) {                                                                        \
+        CASE(PACKED, 1); CASE(PACKED, 2); CASE(PACKED, 3); CASE(PACKED, 4);                \
+        CASE(PACKED, 5); CASE(PACKED, 6); CASE(PACKED, 7); CASE(PACKED, 8);                \
+        CASE(PACKED, 9); CASE(PACKED, 10); CASE(PACKED, 11); CASE(PACKED, 12);             \
+        CASE(PACKED, 13); CASE(PACKED, 14);                                                \
+    }
+#define CASE(PACKED, R)                                                                    \
+    case R:                                                                                \
+        if (cols > VEC) tile(R, 2, PACKED, k, alpha, o, beta, c, ldc, R, cols);            \
+        else tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);                       \
+        break
+
+static void packed_fringe_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha,
+                               operands o, float beta, float *c, ptrdiff_t ldc) {
+    ANY_TILE(1)
+}
+
+static void direct_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha, operands o,
+                        float beta, float *c, ptrdiff_t ldc) {
+    ANY_TILE(0)
+}
+#undef CASE
+#undef ANY_TILE
+
 /* ---- the packed micro-kernels: a[k][MR], b[k][32], 64-byte aligned (gemm.h) ---- */
 
 static kl_status ukr_12x32(ptrdiff_t k, float alpha, const float *a, const float *b, float beta,
                            float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
     /* BEGIN SOLUTION */
-    tile(12, 2, 1, k, alpha, (operands){a, b, 1, 12, 32}, beta, c, ldc, mr, nr);
+    operands o = {a, b, 1, 12, 32};
+    if (mr == 12 && nr > VEC) tile(12, 2, 1, k, alpha, o, beta, c, ldc, mr, nr);
+    else packed_fringe_tile(mr, nr, k, alpha, o, beta, c, ldc);
     return KL_OK;
     /* END SOLUTION */
 }
@@ -90,7 +124,9 @@ static kl_status ukr_12x32(ptrdiff_t k, float alpha, const float *a, const float
 static kl_status ukr_14x32(ptrdiff_t k, float alpha, const float *a, const float *b, float beta,
                            float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
     /* BEGIN SOLUTION */
-    tile(14, 2, 1, k, alpha, (operands){a, b, 1, 14, 32}, beta, c, ldc, mr, nr);
+    operands o = {a, b, 1, 14, 32};
+    if (mr == 14 && nr > VEC) tile(14, 2, 1, k, alpha, o, beta, c, ldc, mr, nr);
+    else packed_fringe_tile(mr, nr, k, alpha, o, beta, c, ldc);
     return KL_OK;
     /* END SOLUTION */
 }
@@ -101,23 +137,6 @@ const kl_gemm_kernel kl_gemm_avx512_kernels[KL_AVX512_SHAPES] = {
 };
 
 /* ---- direct path: no packing ---- */
-
-/* One direct tile of exactly `rows` rows (1..MAX_ROWS) and cols <= 32 columns: the switch
- * turns the run-time row count into a compile-time one, so no FMA is spent on a missing row. */
-#define DIRECT_CASE(R)                                                                     \
-    case R:                                                                                \
-        if (cols > VEC) tile(R, 2, 0, k, alpha, o, beta, c, ldc, R, cols);                 \
-        else tile(R, 1, 0, k, alpha, o, beta, c, ldc, R, cols);                            \
-        break
-static void direct_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha, operands o,
-                        float beta, float *c, ptrdiff_t ldc) {
-    switch (rows) {
-        DIRECT_CASE(1); DIRECT_CASE(2); DIRECT_CASE(3); DIRECT_CASE(4); DIRECT_CASE(5);
-        DIRECT_CASE(6); DIRECT_CASE(7); DIRECT_CASE(8); DIRECT_CASE(9); DIRECT_CASE(10);
-        DIRECT_CASE(11); DIRECT_CASE(12); DIRECT_CASE(13); DIRECT_CASE(14);
-    }
-}
-#undef DIRECT_CASE
 
 /* Rows are dealt out evenly over ceil(m / MAX_ROWS) tiles (m = 16: two tiles of 8, not
  * 14 + 2), columns in 32-wide slivers with one masked sliver at the edge. */

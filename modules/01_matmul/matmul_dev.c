@@ -328,8 +328,10 @@ static int test_matmul_packed(void) {
 // High-Performance BLIS" (ACM TOMS, 2016). A W-way cache of S bytes is W **ways** of S/W bytes;
 // a contiguous array of X bytes fills ceil(X / (S/W)) ways of every set it touches, and LRU
 // evicts a whole way's worth at a time. So each level is shared out in ways:
-// - **KC** (L1): the KC×NR micro-panel of B stays while MR×KC micro-panels of A stream past;
-//   ways(B) + ways(A) ≤ W1 − 1 (the spare way takes C and the arriving A), KC as large as fits.
+// - **KC** (L1): the KC×NR micro-panel of B stays while MR×KC micro-panels of A stream past
+//   from L2 (the micro-kernel prefetches A a few steps ahead): ways(B) ≤ W1 − 1, the spare way
+//   for the A stream and the C tile, KC as large as fits. (Low et al. keep all of A's
+//   micro-panel in L1 too; for 32-wide float tiles that halves KC and measured slower.)
 // - **MC** (L2): the MC×KC block of A gets what is left after one way for C and the ways of the
 //   B micro-panel passing through.
 // - **NC** (L3): the KC×NC panel of B gets what is left after one way and the ways of A's block.
