@@ -5,7 +5,8 @@
  *   12 x 32: 24 accumulators + 2 registers for a row of B + 1 broadcast of A = 27 of 32 zmm;
  *   14 x 32: 28 + 2 + 1 = 31 zmm: 8% fewer loads per FMA for the same KC.
  * Per k step: 2 loads of B, MR broadcasts of A, 2*MR FMAs. Fringe tiles run exactly as many
- * rows as are left, one vector per row when <= 16 columns are, and store with write masks.
+ * rows as are left, one vector per row when <= 16 columns are (an 8-wide one when <= 8 are),
+ * and store with write masks.
  *
  * Every tile here is one function, tile(), instantiated with constant ROWS and VECS (16-wide
  * vectors per row): with constants, gcc unrolls its loops completely and keeps the acc array
@@ -17,7 +18,12 @@
 
 #include <immintrin.h>
 
-enum { MAX_ROWS = 14, MAX_VECS = 2, VEC = 16 };
+/* MAX_ROWS x 2 vectors is the tallest 32-wide tile (14 x 32); a one-vector tile may be taller
+ * (NARROW_ROWS: 16 accumulators), which the direct path uses when n <= 16. */
+enum { MAX_ROWS = 16, MAX_VECS = 2, VEC = 16, WIDE_ROWS = 14, NARROW_ROWS = 16 };
+/* The direct path's 32-wide tiles stop at 12 rows: at 14, its masked B loads and 14 row
+ * addresses leave gcc one zmm short, and it spills an accumulator inside the k loop. */
+enum { DIRECT_WIDE_ROWS = 12 };
 
 /* Lanes j < cols of a 32-wide row, as two 16-lane masks. */
 static inline void row_masks(ptrdiff_t cols, __mmask16 m[MAX_VECS]) {
@@ -43,7 +49,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
     __m512 acc[MAX_ROWS][MAX_VECS];
     __mmask16 m[MAX_VECS];
     row_masks(cols, m);
-#pragma GCC unroll 14
+#pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_setzero_ps();
@@ -59,7 +65,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
         for (int v = 0; v < VECS; v++)
             bv[v] = packed ? _mm512_load_ps(b + VEC * v) : _mm512_maskz_loadu_ps(m[v], b + VEC * v);
         if (packed) _mm_prefetch((const char *)(a + 16 * o.a_k), _MM_HINT_T0); /* A from L2 */
-#pragma GCC unroll 14
+#pragma GCC unroll 16
         for (int i = 0; i < ROWS; i++) {
             __m512 ai = _mm512_set1_ps(a[i * o.a_row]);
 #pragma GCC unroll 2
@@ -67,7 +73,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-#pragma GCC unroll 14
+#pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++) {
         if (i >= mr) break;
 #pragma GCC unroll 2
@@ -80,9 +86,37 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
     }
 }
 
-/* A tile of exactly `rows` rows (1..MAX_ROWS) and cols <= 32 columns: the switch turns the
- * run-time row count into a compile-time one, and a tile of <= 16 columns runs one vector per
- * row, so a fringe tile spends no FMA on a missing row or a missing half. PACKED: 1 for the
+/* tile() for a fringe of <= 8 columns: one 8-wide ymm vector per row (AVX-512VL masks). Where
+ * the core splits a 16-wide FMA into two 8-wide halves (AMD Zen 4) this costs half of a
+ * 16-wide tile; elsewhere the same. */
+static inline __attribute__((always_inline)) void tile8(const int ROWS, const int packed,
+                                                        ptrdiff_t k, float alpha, operands o,
+                                                        float beta, float *c, ptrdiff_t ldc,
+                                                        ptrdiff_t cols) {
+    __m256 acc[MAX_ROWS];
+    const __mmask8 m = (__mmask8)((1u << cols) - 1); /* cols in 1..8 */
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) acc[i] = _mm256_setzero_ps();
+    const float *a = o.a, *b = o.b;
+#pragma GCC unroll 4
+    for (ptrdiff_t p = 0; p < k; p++, a += o.a_k, b += o.b_k) {
+        __m256 bv = packed ? _mm256_load_ps(b) : _mm256_maskz_loadu_ps(m, b);
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; i++)
+            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[i * o.a_row]), bv, acc[i]);
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) {
+        __m256 r = _mm256_mul_ps(va, acc[i]);
+        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, c + i * ldc), r);
+        _mm256_mask_storeu_ps(c + i * ldc, m, r);
+    }
+}
+
+/* A tile of exactly `rows` rows (1..WIDE_ROWS, or up to NARROW_ROWS if cols <= 16): the switch turns the
+ * run-time row count into a compile-time one, and a tile of <= 16 (<= 8) columns runs one 16-
+ * (8-)wide vector per row, so a fringe tile spends no FMA on a missing row or a missing half. PACKED: 1 for the
  * packed micro-kernels' fringe tiles, 0 for the direct path. */
 #define ANY_TILE(PACKED)                                                                   \
     switch (rows) {                                                                        \
@@ -90,11 +124,18 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
         CASE(PACKED, 5); CASE(PACKED, 6); CASE(PACKED, 7); CASE(PACKED, 8);                \
         CASE(PACKED, 9); CASE(PACKED, 10); CASE(PACKED, 11); CASE(PACKED, 12);             \
         CASE(PACKED, 13); CASE(PACKED, 14);                                                \
+        case 15: NARROW(PACKED, 15); break;                                                \
+        case 16: NARROW(PACKED, 16); break;                                                \
     }
+/* Taller than WIDE_ROWS: only for <= 16 columns (kl_matmul_avx512_direct ensures it). */
+#define NARROW(PACKED, R)                                                                  \
+    if (cols > VEC / 2) tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);            \
+    else tile8(R, PACKED, k, alpha, o, beta, c, ldc, cols)
 #define CASE(PACKED, R)                                                                    \
     case R:                                                                                \
         if (cols > VEC) tile(R, 2, PACKED, k, alpha, o, beta, c, ldc, R, cols);            \
-        else tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);                       \
+        else if (cols > VEC / 2) tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);   \
+        else tile8(R, PACKED, k, alpha, o, beta, c, ldc, cols);                            \
         break
 
 static void packed_fringe_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha,
@@ -107,6 +148,7 @@ static void direct_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha
     ANY_TILE(0)
 }
 #undef CASE
+#undef NARROW
 #undef ANY_TILE
 
 /* ---- the packed micro-kernels: a[k][MR], b[k][32], 64-byte aligned (gemm.h) ---- */
@@ -138,13 +180,15 @@ const kl_gemm_kernel kl_gemm_avx512_kernels[KL_AVX512_SHAPES] = {
 
 /* ---- direct path: no packing ---- */
 
-/* Rows are dealt out evenly over ceil(m / MAX_ROWS) tiles (m = 16: two tiles of 8, not
- * 14 + 2), columns in 32-wide slivers with one masked sliver at the edge. */
+/* Rows are dealt out evenly over ceil(m / 12) tiles (m = 20: two tiles of 10, not 12 + 8;
+ * ceil(m / 16) when n <= 16, whose tiles are one vector wide), columns in 32-wide slivers with
+ * one masked sliver at the edge. */
 kl_status kl_matmul_avx512_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                   float beta, float *C, ptrdiff_t ldc) {
     /* BEGIN SOLUTION */
-    const ptrdiff_t tiles = (m + MAX_ROWS - 1) / MAX_ROWS, W = MAX_VECS * VEC;
+    const ptrdiff_t rows = n <= VEC ? NARROW_ROWS : DIRECT_WIDE_ROWS, W = MAX_VECS * VEC;
+    const ptrdiff_t tiles = (m + rows - 1) / rows;
     for (ptrdiff_t j = 0; j < n; j += W) {
         ptrdiff_t cols = n - j < W ? n - j : W;
         for (ptrdiff_t t = 0; t < tiles; t++) {
