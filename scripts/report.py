@@ -18,17 +18,43 @@ import validate_report  # noqa: E402
 from course import write_atomic  # noqa: E402
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-# The BLIS baseline each op's results are compared with (same size, same threads).
-BLIS_BASELINE = {"matmul": "blis", "relu": "blis_copyv", "layernorm": "blis_l1",
-                 "linear_relu": "blis_relu"}  # bli_sgemm + a separate bias+ReLU pass
-FLOP_OPS = ("matmul", "linear_relu")  # GFLOP/s against the FMA peak; the rest GB/s
+# What kl_bench records of each op from the C op table (bench.json context "kl_op/<op>"): its
+# dims, its rate (GFLOPS ops are held to the FMA peak, GBps ones to the copy ceilings), its BLIS
+# baseline (same size, same threads) and whether a same-run memcpy of its bytes is timed.
+# LEGACY_OPS stands in for bench.json files written before kl_bench recorded them.
+LEGACY_OPS = {
+    "matmul": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis", "copy": False},
+    "relu": {"dims": ["n"], "rate": "GBps", "blis": "blis_copyv", "copy": True},
+    "layernorm": {"dims": ["rows", "cols"], "rate": "GBps", "blis": "blis_l1", "copy": True},
+    "linear_relu": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis_relu", "copy": False},
+}
+
+
+def op_table(ctx):
+    """{op: {"dims", "rate", "blis", "copy"}} from bench.json's context (LEGACY_OPS without)."""
+    ops = {}
+    for key, val in sorted(ctx.items()):
+        if key.startswith("kl_op/"):
+            kv = dict(part.split("=", 1) for part in val.split(";") if "=" in part)
+            ops[key[len("kl_op/"):]] = {"dims": [d for d in kv.get("dims", "").split(",") if d],
+                                        "rate": kv.get("rate", "GBps"), "blis": kv.get("blis", ""),
+                                        "copy": kv.get("copy") == "memcpy"}
+    return ops or {op: dict(facts) for op, facts in LEGACY_OPS.items()}
+
+
+def ops_of(report):
+    """The op table a report was built with (older reports: LEGACY_OPS)."""
+    return report.get("ops") or LEGACY_OPS
+
+
+def flop_op(ops, op):
+    return ops[op]["rate"] == "GFLOPS"
 # LayerNorm's loads and stores without its arithmetic, with ordinary stores
 # (harness/bench_layernorm.cc): a kernel making the same passes and keeping y in cache cannot
 # be faster, so where they sit below a copy target, only a different pass structure (or
 # streaming y, which the rungs do from 8 x L2 on one thread, past L3 for a team) can meet it.
 TRAFFIC_BOUNDS = ("traffic_1pass", "traffic_2pass")
 ROOFS = {"memcpy", *TRAFFIC_BOUNDS}
-COPY_OPS = ("relu", "layernorm")  # ops measured against a same-run memcpy of the same bytes
 
 # The course performance targets: report.json "targets", the Targets section of report.md and
 # report.html. Each is checked on the BEST kernel variant at every (size, threads) case it covers.
@@ -130,6 +156,7 @@ def build_report(bench, memory):
     if missing:
         raise BadInput(f"context lacks {', '.join(missing)}: not written by kl_bench")
     reg = registry(ctx)
+    ops = op_table(ctx)
     fma, copy, parsed = [], [], []
     for name, e in runs(bench).items():
         op, variant, f, real = parse_name(name)
@@ -147,13 +174,13 @@ def build_report(bench, memory):
             if "error" in e:
                 row["error"] = e["error"]
             continue
-        if op not in BLIS_BASELINE:
-            raise BadInput(f"{name}: unknown op '{op}'")
+        if op not in ops:
+            raise BadInput(f"{name}: unknown op '{op}' (not in the op table of bench.json's context)")
         parsed.append((name, op, variant, f, real, e))
 
     def ceiling_for(op, f):
         t = f["threads"]
-        if op in FLOP_OPS:  # the machine's peak: its best ISA at this thread count
+        if flop_op(ops, op):  # the machine's peak: its best ISA at this thread count
             c = [r for r in fma if r["threads"] == t and r["gflops"]]
             best = max(c, key=lambda r: r["gflops"], default=None)
             return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
@@ -162,18 +189,17 @@ def build_report(bench, memory):
         best = max(c, key=lambda r: r["gbps"], default=None)
         return (f"{best['method']}/{best['level']}/threads:{t}", best["gbps"]) if best else (None, None)
 
-    size_keys = ("m", "n", "k", "rows", "cols", "ws")
     times = {}
     results = []
     for name, op, variant, f, real, e in parsed:
         info = reg.get((op, variant))
-        kind = "kernel" if info else "roof" if variant in ROOFS else "blis" if variant == BLIS_BASELINE[op] else None
+        kind = "kernel" if info else "roof" if variant in ROOFS else "blis" if variant == ops[op]["blis"] else None
         if kind is None:
             raise BadInput(f"{name}: '{variant}' is neither in the registry (bench.json context) nor a baseline")
-        metric = "GFLOP/s" if op in FLOP_OPS else "GB/s"
+        metric = "GFLOP/s" if flop_op(ops, op) else "GB/s"
         r = {"name": name, "op": op, "variant": variant, "kind": kind,
              "rung": info.get("rung") if info else None, "isa": info.get("isa") if info else None,
-             "size": {k: f[k] for k in size_keys if k in f}, "threads": f["threads"],
+             "size": {k: f[k] for k in ops[op]["dims"] + ["ws"] if k in f}, "threads": f["threads"],
              "time_s": None, "time_basis": "real" if real else "cpu", "metric": metric,
              "value": None, "ceiling": None, "fraction_of_ceiling": None,
              "blis_baseline": None, "speedup_vs_blis": None,
@@ -182,6 +208,9 @@ def build_report(bench, memory):
             r["error"] = e["error"]
         else:
             _, r["value"], r["time_s"] = rate(e, real)
+            for key in ("flops", "bytes"):  # per call, from the op table (kl_bench counters)
+                if key in e:
+                    r[key] = float(e[key])
             r["ceiling"], peak = ceiling_for(op, f)
             r["fraction_of_ceiling"] = r["value"] / peak if peak else None
             times[(op, variant, tuple(sorted(r["size"].items())), f["threads"])] = r["time_s"]
@@ -189,12 +218,12 @@ def build_report(bench, memory):
     for r in results:  # speedup = BLIS time / this time: same work, same size, same threads
         if r["error"]:
             continue
-        base = BLIS_BASELINE[r["op"]]
+        base = ops[r["op"]]["blis"]
         t = times.get((r["op"], base, tuple(sorted(r["size"].items())), r["threads"]))
         if t:
             r["blis_baseline"] = f"{r['op']}/{base}"
             r["speedup_vs_blis"] = t / r["time_s"]
-    add_copy_fractions(results)
+    add_copy_fractions(results, ops)
 
     failures = [{"name": r["name"], "error": r["error"]} for r in results if r["error"]]
     failures += [{"name": f"ceiling/{'fma' if 'isa' in c else 'copy'}", "error": c["error"]}
@@ -224,6 +253,7 @@ def build_report(bench, memory):
         "blis": {"version": ctx["blis_version"], "sub_configuration": ctx["blis_arch"],
                  "forced": ctx.get("blis_arch_forced") == "true", "how": ctx.get("blis_arch_how", ""),
                  "openmp": ctx.get("blis_openmp") == "true"},
+        "ops": ops,
         "results": results,
         "correctness": {"all_passed": not failures, "checked": len(results), "failed": len(failures),
                         "failures": failures},
@@ -246,7 +276,7 @@ def size_id(size):
     return tuple(sorted(size.items()))
 
 
-def add_copy_fractions(results):
+def add_copy_fractions(results, ops=None):
     """Set copy_baseline and fraction_of_copy (memcpy time / this time) on every relu and
     layernorm result that has a same-run memcpy of the same size at the same threads; null
     elsewhere. Unlike fraction_of_ceiling, both times come from the same benchmark run at the
@@ -257,7 +287,7 @@ def add_copy_fractions(results):
         r["copy_baseline"], r["fraction_of_copy"] = None, None
         m = memcpy.get((r["op"], size_id(r["size"]), r["threads"]))
         # both on one clock (older runs timed some kernels in CPU time): otherwise no ratio
-        if r["op"] in COPY_OPS and m and not r["error"] and r["time_s"] and r["time_basis"] == m["time_basis"]:
+        if (ops or LEGACY_OPS).get(r["op"], {}).get("copy") and m and not r["error"] and r["time_s"] and r["time_basis"] == m["time_basis"]:
             r["copy_baseline"] = f"{r['op']}/memcpy"
             r["fraction_of_copy"] = m["time_s"] / r["time_s"]
     return results
@@ -274,7 +304,7 @@ def target_text(t):
     """(what, sizes) in words, from a TARGETS row."""
     peak = (f"{t['threads'][0]}-thread FMA peak" if len(t["threads"]) == 1 else "FMA peak at the same threads")
     what = {"peak": f"best variant >= {t['min']:.0%} of the same-run {peak} (best ISA)",
-            "blis": f"best variant >= {t['min']:g}x {t['op']}/{BLIS_BASELINE[t['op']]}",
+            "blis": f"best variant >= {t['min']:g}x {t['op']}/{LEGACY_OPS[t['op']]['blis']}",
             "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)"}[t["measure"]]
     if "at" in t:
         (key, values), = t["at"].items()
@@ -303,7 +333,7 @@ def evaluate_targets(report):
         """(name, value, clock): the FMA peak in GFLOP/s, or the baseline's time and basis."""
         if t["measure"] == "peak":
             return peaks.get(threads, (None, None)) + (None,)
-        variant = BLIS_BASELINE[t["op"]] if t["measure"] == "blis" else "memcpy"
+        variant = ops_of(report)[t["op"]]["blis"] if t["measure"] == "blis" else "memcpy"
         base = [r for r in rs if r["variant"] == variant and not r["error"] and r["time_s"]]
         return (f"{t['op']}/{variant}", base[0]["time_s"], base[0]["time_basis"]) if base else (None, None, None)
 
@@ -521,12 +551,14 @@ def markdown(report):
                        "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "
                        "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time.",
     }
-    for op in ("matmul", "relu", "layernorm", "linear_relu"):
+    ops = ops_of(report)
+    for op in ops:
         rs = [r for r in report["results"] if r["op"] == op]
         if not rs:
             continue
+        copy_op = ops[op]["copy"]
         header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
-        header += ["% of copy"] if op in COPY_OPS else []
+        header += ["% of copy"] if copy_op else []
         rows = []
         for r in rs:
             rows.append([r["variant"], r["rung"] or r["kind"], r["isa"] or "—", size_str(r["size"]),
@@ -535,8 +567,12 @@ def markdown(report):
                          f"**error:** {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}",
                          fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f"),
                          fmt(r["speedup_vs_blis"], ".2f")]
-                        + ([percent(r.get("fraction_of_copy"))] if op in COPY_OPS else []))
-        out += ["", f"## {op}", "", notes[op], "", table(header, rows)]
+                        + ([percent(r.get("fraction_of_copy"))] if copy_op else []))
+        work = "flops" if flop_op(ops, op) else "bytes"
+        note = notes.get(op, f"{op} ({', '.join(ops[op]['dims'])} as given): {rs[0]['metric']} = the {work} "
+                             f"one call must move or do (kl_bench's op table) / time; "
+                             f"× BLIS = time of `{ops[op]['blis']}` / this time.")
+        out += ["", f"## {op}", "", note, "", table(header, rows)]
     if report["memory"] is not None:
         out += ["", "## Memory", "", "From scripts/profile (memory.json), as written by it:", "", "```json",
                 json.dumps(report["memory"], indent=2)[:20000], "```"]

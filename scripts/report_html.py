@@ -96,8 +96,9 @@ def load_report(path):
 def with_derived_fields(report):
     """Fill in fraction_of_copy and targets when the report predates them; True if it did."""
     derived = False
-    if any(r["op"] in report_py.COPY_OPS and "fraction_of_copy" not in r for r in report["results"]):
-        report_py.add_copy_fractions(report["results"])
+    ops = report_py.ops_of(report)
+    if any(ops.get(r["op"], {}).get("copy") and "fraction_of_copy" not in r for r in report["results"]):
+        report_py.add_copy_fractions(report["results"], ops)
         derived = True
     if "targets" not in report:
         report["targets"] = report_py.evaluate_targets(report)
@@ -133,23 +134,35 @@ def matmul_n(r):
     return s.get("n", s.get("m"))
 
 
+def legacy_work(r):
+    """(flops, bytes) per call for reports written before kl_bench recorded them (the C op
+    table's models, kernels/<op>/<op>_op.c, as they were then)."""
+    s, op = r["size"], r["op"]
+    if op in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
+        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
+        return 2 * m * n * k, 4 * (m * k + k * n + m * n + (n if op == "linear_relu" else 0))
+    if op == "relu":
+        return s["n"], 8 * s["n"]
+    if op == "layernorm":
+        rows, cols = s["rows"], s["cols"]
+        return 8 * rows * cols, 4 * (2 * rows * cols + 2 * cols + 2 * rows)
+    return None, None
+
+
+def work(r):
+    """(flops, bytes) of one call: from the report (kl_bench's op table), else legacy_work."""
+    if r.get("flops") is not None and r.get("bytes") is not None:
+        return r["flops"], r["bytes"]
+    return legacy_work(r)
+
+
 def bytes_per_call(r):
-    s = r["size"]
-    if r["op"] == "relu":
-        return 8 * s["n"]
-    return 4 * (2 * s["rows"] * s["cols"] + 2 * s["cols"] + 2 * s["rows"])
+    return work(r)[1]
 
 
 def intensity(r):
-    s = r["size"]
-    if r["op"] in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
-        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
-        b = 4 * (m * k + k * n + m * n + (n if r["op"] == "linear_relu" else 0))
-        return 2 * m * n * k / b if b else None
-    if r["op"] == "relu":
-        return 1 / 8
-    rows, cols = s["rows"], s["cols"]
-    return 8 * rows * cols / (4 * (2 * rows * cols + 2 * cols + 2 * rows))
+    flops, moved = work(r)
+    return flops / moved if flops is not None and moved else None
 
 
 def gflops(r):

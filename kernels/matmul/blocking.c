@@ -29,6 +29,7 @@
  * shape. kl_matmul_blocking_source() says which of the three ran. */
 #include "blocking.h"
 
+#include "matmul.h"
 #include "variants.h"
 
 #include <stdatomic.h>
@@ -126,10 +127,8 @@ static const kl_mm_tuned *tuned_file(void) {
 
 /* KL_MATMUL_<name> as a block size in (0, 2^20), else 0 (unset or nonsense: ignored). */
 static ptrdiff_t env_block(const char *name) {
-    const char *s = getenv(name);
-    char *end = NULL;
-    long v = s ? strtol(s, &end, 10) : 0;
-    return s && end != s && *end == '\0' && v > 0 && v < (1L << 20) ? (ptrdiff_t)v : 0;
+    ptrdiff_t v = kl_env_size(name, 1, (1 << 20) - 1, NULL);
+    return v > 0 ? v : 0;
 }
 
 /* Where each shape's blocking came from, for kl_matmul_blocking_source. */

@@ -1,4 +1,5 @@
 /* Rung 5 (AVX-512): packed_avx2.c with 16-wide registers; read the two side by side.
+ * The registry only runs it where kl_cpu_isa() reports avx512.
  * Cores with AVX-512 retire one or two 16-wide FMAs per cycle with 4-cycle latency, so a tile
  * needs >= 8 independent accumulators. Two packed micro-kernel shapes exist, and the blocking
  * model (blocking.c) picks one for the cache geometry:
