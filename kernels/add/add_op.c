@@ -29,18 +29,8 @@ static double check(const kl_op_args *a, int sample, ptrdiff_t *where) {
     return 0.0;
 }
 
-/* n so that x, y and z fill half of L2, half of L3, and 4x L3 (at least 64 MiB: DRAM). */
 static size_t bench_shapes(int quick, ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap) {
-    ptrdiff_t l2 = (ptrdiff_t)kl_cpu_cache_bytes(2) / 2 / 12;
-    ptrdiff_t l3 = (ptrdiff_t)kl_cpu_cache_bytes(3) / 2 / 12;
-    ptrdiff_t dram = 4 * (ptrdiff_t)kl_cpu_cache_bytes(3);
-    if (dram < (64 << 20)) dram = 64 << 20;
-    ptrdiff_t all[3] = {l2, l3, dram / 12}, small[1] = {l2};
-    const ptrdiff_t *n = quick ? small : all;
-    size_t count = quick ? 1 : 3;
-    for (size_t i = 0; i < count && i < cap; i++)
-        shapes[i][0] = n[i], shapes[i][1] = shapes[i][2] = 0;
-    return count;
+    return kl_op_stream_shapes(quick, 12, 0, shapes, cap); /* x, y and z: 12 bytes per n */
 }
 
 static double working_set(const ptrdiff_t *d) { return 12.0 * d[0]; }

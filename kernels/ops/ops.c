@@ -154,6 +154,20 @@ void kl_op_args_reset(kl_op_args *a) {
             memcpy(a->owned[i], a->initial[i], kl_op_buf_floats(a, i) * sizeof(float));
 }
 
+size_t kl_op_stream_shapes(int quick, double bytes_per_n, ptrdiff_t small,
+                           ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap) {
+    const double l3 = (double)kl_cpu_cache_bytes(3), least = 64.0 * (1 << 20);
+    const double dram = 4 * l3 > least ? 4 * l3 : least;
+    const double ws[3] = {kl_cpu_cache_bytes(2) / 2.0, l3 / 2, dram};
+    ptrdiff_t n[3];
+    size_t count = 0;
+    if (quick && small > 0) n[count++] = small;
+    for (int i = 0; i < (quick ? 1 : 3); i++) n[count++] = (ptrdiff_t)(ws[i] / bytes_per_n);
+    for (size_t i = 0; i < count && i < cap; i++)
+        shapes[i][0] = n[i], shapes[i][1] = shapes[i][2] = 0;
+    return count;
+}
+
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a) {
     if (!v || !a || !a->op || v->op != a->op->op) return KL_EINVAL;
     return a->op->call(v, a);

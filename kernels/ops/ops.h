@@ -151,6 +151,12 @@ void kl_op_fill(kl_op_args *a, int i, uint64_t seed, float lo, float hi);
 /* Copies the INOUT buffers back from their initial values (before a repeated call). */
 void kl_op_args_reset(kl_op_args *a);
 
+/* Bench shapes for a streaming op of one dim n moving bytes_per_n bytes per element: n so that
+ * its data fill half of L2, half of L3, and 4x L3 (at least 64 MiB: DRAM); quick: {small, the
+ * L2 one}, or the L2 one alone when small is 0. For bench_shapes; returns the count. */
+size_t kl_op_stream_shapes(int quick, double bytes_per_n, ptrdiff_t small,
+                           ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap);
+
 /* Convenience: a->op->call(v, a), and a->op->check(a, sample, where). */
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a);
 double kl_op_check(const kl_op_args *a, int sample, ptrdiff_t *where);

@@ -22,7 +22,7 @@ kl_status kl_relu_backward_openmp(ptrdiff_t n, const float *y, const float *dy, 
     /* BEGIN SOLUTION */
     span_fn span = best_span();
     int threads = kl_threads();
-    if (threads <= 1 || n < kl_relu_omp_min()) return span(n, y, dy, dx);
+    if (threads <= 1 || n < kl_relu_omp_min(threads)) return span(n, y, dy, dx);
     int worst = KL_OK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(max : worst)

@@ -11,7 +11,7 @@ kl_status kl_sgd_momentum_openmp(ptrdiff_t n, float lr, float momentum, float we
                                  float *w, const float *g, float *v) {
     /* BEGIN SOLUTION */
     int threads = kl_threads();
-    if (threads <= 1 || n < kl_relu_omp_min())
+    if (threads <= 1 || n < kl_relu_omp_min(threads))
         return kl_sgd_momentum_span_avx2(n, lr, momentum, weight_decay, w, g, v);
     int worst = KL_OK;
 #ifdef _OPENMP
