@@ -198,12 +198,14 @@ class Sandbox:
         if enabled:
             prepare_tree(self.work, self.uid)
 
-    def run(self, cmd, timeout, cwd=None, env=None, result_pipe=False, pid_namespace=True):
+    def run(self, cmd, timeout, cwd=None, env=None, result_pipe=False, pid_namespace=True, readonly=None):
         """Run cmd; returns a Result. With result_pipe, the command gets a pipe's write end as
         an open fd and the string {RESULT_FD} in cmd is replaced by its path (/proc/self/fd/N):
         the grader reads it while the step runs, and nothing can rewrite it afterwards.
         Result.cpu_seconds is the CPU time of the reaped process tree: complete only with
-        pid_namespace=False (see bwrap_argv)."""
+        pid_namespace=False (see bwrap_argv). readonly: {path inside: host file} bound
+        read-only (a grader-built program the step's own code cannot replace); without the
+        sandbox, cmd's words naming a path inside become the host file."""
         cwd = cwd or self.work
         rfd = wfd = None
         if result_pipe:
@@ -215,11 +217,13 @@ class Sandbox:
             argv = bwrap_argv(cwd, [self.work], self.uid, pid_namespace=pid_namespace)
             for k, v in (env or {}).items():
                 argv[-1:-1] = ["--setenv", k, v]
+            for inside, host in (readonly or {}).items():
+                argv[-1:-1] = ["--ro-bind", host, inside]
             argv += cmd
             penv = {"PATH": "/usr/bin:/bin"}
             pre = _preexec(self.uid, self.limits)
         else:
-            argv, pre = cmd, _unsafe_preexec(self.limits)
+            argv, pre = [(readonly or {}).get(c, c) for c in cmd], _unsafe_preexec(self.limits)
             penv = dict(os.environ, HOME=os.environ.get("HOME", "/tmp"), **(env or {}))
         t0 = time.monotonic()
         out, err, res = [], [], []
