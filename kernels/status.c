@@ -11,4 +11,15 @@ const char *kl_status_str(kl_status s) {
     return "unknown status";
 }
 
+static const char *g_stub_reached; /* a string literal of the stub, or NULL */
+
+kl_status kl_not_implemented(const char *where) {
+    __atomic_store_n(&g_stub_reached, where ? where : "a stub", __ATOMIC_RELAXED);
+    return KL_EUNSUPPORTED;
+}
+
+const char *kl_stub_reached(void) { return __atomic_load_n(&g_stub_reached, __ATOMIC_RELAXED); }
+
+void kl_stub_reset(void) { __atomic_store_n(&g_stub_reached, NULL, __ATOMIC_RELAXED); }
+
 const char *kl_version(void) { return KL_VERSION; }

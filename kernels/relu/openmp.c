@@ -26,9 +26,11 @@ ptrdiff_t kl_relu_omp_min(void) {
 typedef kl_status (*span_fn)(ptrdiff_t n, const float *x, float *y, int stream);
 
 static inline kl_status span_scalar(ptrdiff_t n, const float *x, float *y, int stream) {
+    /* BEGIN SOLUTION */
     (void)stream;
     for (ptrdiff_t i = 0; i < n; i++) y[i] = !(x[i] <= 0.0f) ? x[i] : 0.0f;
     return KL_OK;
+    /* END SOLUTION */
 }
 
 static inline span_fn best_span(void) {
