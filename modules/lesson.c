@@ -356,6 +356,8 @@ static int results_dir(char *out, size_t size) {
     return 0;
 }
 
+static const char *g_current_test; /* grade_id of the test running now, for figures */
+
 #ifndef KL_SOURCE_ROOT
 #define KL_SOURCE_ROOT "."
 #endif
@@ -371,7 +373,11 @@ int kl_lesson_figure(const char *name, kl_json *j) {
     snprintf(png, sizeof png, "%s/%s.png", dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.json.tmp", dir, name);
     FILE *f = fopen(tmp, "w");
-    if (!f || fwrite(j->text, 1, j->len, f) != j->len || fputc('\n', f) == EOF) {
+    /* {"cell": GRADE_ID, ...}: the cell that drew it, where scripts/render puts the figure */
+    const size_t skip = j->text[0] == '{' && g_current_test ? 1 : 0;
+    if (f && skip) fprintf(f, "{\"cell\": \"%s\", ", g_current_test);
+    if (!f || fwrite(j->text + skip, 1, j->len - skip, f) != j->len - skip ||
+        fputc('\n', f) == EOF) {
         if (f) fclose(f);
         unlink(tmp);
         printf("    (figure %s not written: cannot write %s)\n", name, tmp);
@@ -393,7 +399,7 @@ int kl_lesson_figure(const char *name, kl_json *j) {
         WIFEXITED(status) && WEXITSTATUS(status) == 0)
         printf("    figure: %s (numbers: %s)\n", png, json);
     else
-        printf("    numbers: %s (no picture: needs /usr/bin/python3 with matplotlib)\n", json);
+        printf("    numbers: %s (no picture: /usr/bin/python3 %s did not draw it)\n", json, script);
 out:
     free(j->text);
     j->text = NULL, j->len = j->cap = 0;
@@ -419,6 +425,44 @@ const char *kl_lesson_level(size_t bytes) {
     if (bytes <= kl_cpu_cache_bytes(2)) return "L2";
     if (bytes <= kl_cpu_cache_bytes(3)) return "L3";
     return "DRAM";
+}
+
+static int cmp_seconds(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Called through a volatile pointer: a copy into memory freed unread is dead code to the
+ * compiler, which may delete it (and then "measure" nothing). */
+static void *(*volatile g_copy)(void *, const void *, size_t) = memcpy;
+
+double kl_lesson_memcpy_seconds(size_t floats, int reps) {
+    /* 64-byte aligned buffers: glibc's memcpy can lose several times when y sits a few bytes
+     * off a 64-byte boundary, and the yardstick must not be handicapped by malloc's choice */
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    float *x = aligned_alloc(64, bytes ? bytes : 64), *y = aligned_alloc(64, bytes ? bytes : 64);
+    double *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1)), med = NAN;
+    if (x && y && t && reps > 0) {
+        for (size_t i = 0; i < floats; i++) x[i] = (float)(i % 7), y[i] = 0.0f;
+        for (int r = 0; r < reps; r++) {
+            double a = kl_lesson_now();
+            g_copy(y, x, sizeof(float) * floats);
+            t[r] = kl_lesson_now() - a;
+        }
+        qsort(t, (size_t)reps, sizeof *t, cmp_seconds);
+        med = t[reps / 2];
+    }
+    free(x), free(y), free(t);
+    return med;
+}
+
+void kl_lesson_stream_sets(size_t ws[3]) {
+    const size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3);
+    const size_t l3_max = (size_t)16 << 20, dram_min = (size_t)64 << 20, dram_max = (size_t)128 << 20;
+    size_t mid = l3 / 2 < l3_max ? l3 / 2 : l3_max;
+    if (mid < 2 * l2) mid = 2 * l2;
+    size_t dram = 4 * l3 < dram_min ? dram_min : 4 * l3 > dram_max ? dram_max : 4 * l3;
+    ws[0] = l2 / 2, ws[1] = mid, ws[2] = dram;
 }
 
 /* ---- the runner ---------------------------------------------------------------------- */
@@ -454,7 +498,9 @@ int kl_lesson_main(int argc, char **argv, const char *module, const kl_lesson_te
     for (size_t t = 0; t < count; t++) {
         if (only && strcmp(only, tests[t].grade_id) != 0) continue;
         fflush(stdout);
+        g_current_test = tests[t].grade_id;
         ok[t] = tests[t].run() == 0;
+        g_current_test = NULL;
         printf("%s %s (%d pt%s)\n", ok[t] ? "PASS" : "FAIL", tests[t].grade_id, tests[t].points,
                tests[t].points == 1 ? "" : "s");
         if (tap) /* one TAP line per point, so meson's "N/M subtests passed" counts points */

@@ -86,6 +86,15 @@ void kl_lesson_machine(char *out, size_t size);
  * "DRAM". Lessons label their working sets with it, never with a fixed name. */
 const char *kl_lesson_level(size_t bytes);
 
+/* Median seconds of memcpy(y, x, 4 floats) on 64-byte aligned buffers: the yardstick of the
+ * streaming kernels (ReLU, LayerNorm), timed in the same process. NAN if out of memory. */
+double kl_lesson_memcpy_seconds(size_t floats, int reps);
+
+/* Bytes of x + y for the streaming lessons' three sizes: half of L2; half of L3 (at least
+ * 2 x L2, at most 16 MiB); 4 x L3, kept within 64..128 MiB (a sysfs L3 can be a whole
+ * socket's). Label them with kl_lesson_level(), which says where each really fits. */
+void kl_lesson_stream_sets(size_t ws[3]);
+
 /* Seeded uniform floats in [-1, 1) (xorshift64*): lessons' inputs are reproducible. */
 float kl_lesson_uniform(unsigned long long *state);
 

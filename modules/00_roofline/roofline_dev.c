@@ -789,6 +789,9 @@ int main(int argc, char **argv) {
 // %% [markdown]
 // ## ML systems thinking
 //
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. Your measured AVX2 peak is some multiple of the scalar one. Is it 8x, 16x, or neither?
 //    Account for the lanes, for FMA counting 2 flop, and for how many scalar operations per
 //    cycle the core can issue.
@@ -803,6 +806,31 @@ int main(int argc, char **argv) {
 //    OpenMP rung?
 // 5. Why does the report divide each result by a ceiling measured *in the same run*, instead
 //    of using the vendor's datasheet numbers?
+
+// %% [markdown] {"grade_id": "answer_roofline_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_roofline_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_roofline_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_roofline_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_roofline_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -464,11 +464,48 @@ static double predicted_ai(const kl_variant *v, double n) {
 
 static void print_row(const char *label, const char *rung, double g_small, double naive,
                       double g_large, double ai) {
-    char cols[3][16] = {"(failed)", "", "(skipped)"}; /* a failing call has no speed */
+    char cols[3][16] = {"(not written)", "", "(skipped)"}; /* a stub or a failing call has no speed */
     if (!isnan(g_small)) snprintf(cols[0], sizeof cols[0], "%.2f", g_small);
     if (!isnan(g_small / naive)) snprintf(cols[1], sizeof cols[1], "%.1f", g_small / naive);
     if (!isnan(g_large)) snprintf(cols[2], sizeof cols[2], "%.2f", g_large);
     printf("    %-14s %-12s %10s %9s %11s %12.2f\n", label, rung, cols[0], cols[1], cols[2], ai);
+}
+
+/* One rung's line of the ladder figure (GFLOP/s at n = 256 and 1024) and its roofline point. */
+typedef struct { char label[32]; double small, large, ai; } ladder_row;
+
+static void ladder_figures(const ladder_row *rows, int count, ptrdiff_t small, ptrdiff_t large) {
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json j = {0};
+    kl_json_add(&j, "{\"kind\": \"lines\", \"title\": \"The matmul ladder: GFLOP/s by rung and n\", "
+                "\"machine\": \"%s\", \"xlabel\": \"n (square matrices)\", \"ylabel\": \"GFLOP/s\", "
+                "\"xlog\": true, \"ylog\": true, \"series\": [", machine);
+    for (int r = 0; r < count; r++) {
+        kl_json_add(&j, "%s{\"label\": \"%s\", \"x\": [%td, %td], \"y\": [", r ? ", " : "",
+                    rows[r].label, small, large);
+        kl_json_num(&j, rows[r].small);
+        kl_json_add(&j, ", ");
+        kl_json_num(&j, rows[r].large);
+        kl_json_add(&j, "]}");
+    }
+    kl_json_add(&j, "]}");
+    kl_lesson_figure("ladder", &j);
+    /* The roofs come from lesson 00's measurements (plot.py reads "roofs_from"). */
+    kl_json_add(&j, "{\"kind\": \"roofline\", \"title\": \"Matmul rungs at n = %td on the roofline "
+                "(predicted intensity from beyond L2)\", \"machine\": \"%s\", "
+                "\"roofs_from\": \"../../00_roofline/results/roofline.json\", \"points\": [", large, machine);
+    for (int r = 0, first = 1; r < count; r++) {
+        if (!(rows[r].large > 0) || !(rows[r].ai > 0)) continue;
+        kl_json_add(&j, "%s{\"label\": \"%s\", \"intensity\": ", first ? "" : ", ", rows[r].label);
+        kl_json_num(&j, rows[r].ai);
+        kl_json_add(&j, ", \"gflops\": ");
+        kl_json_num(&j, rows[r].large);
+        kl_json_add(&j, "}");
+        first = 0;
+    }
+    kl_json_add(&j, "]}");
+    kl_lesson_figure("roofline", &j);
 }
 
 static int measure_ladder(void) {
@@ -479,6 +516,8 @@ static int measure_ladder(void) {
     const int measure_large = 1;
 #endif
     double naive = NAN;
+    ladder_row rows[32];
+    int nrows = 0;
     printf("    %-14s %-12s %10s %9s %11s %12s\n", "variant", "rung", "n=256", "x naive",
            "n=1024", "AI n=1024");
     printf("    %-14s %-12s %10s %9s %11s %12s\n", "", "", "GFLOP/s", "", "GFLOP/s",
@@ -494,20 +533,32 @@ static int measure_ladder(void) {
         double g_small = gflops(v->name, small, 5);
         if (is_naive) naive = g_small;
         /* naive takes ~10 s at n = 1024 (see Part 1): not worth repeating on every run */
-        double g_large = is_naive || !measure_large ? NAN : gflops(v->name, large, 3);
-        print_row(v->name, v->rung, g_small, naive, g_large, predicted_ai(v, (double)large));
-        if (v->threaded && kl_get_num_threads() > 1) { /* the same rung on one core */
+        double g_large = is_naive || !measure_large || isnan(g_small) ? NAN : gflops(v->name, large, 3);
+        double ai = predicted_ai(v, (double)large);
+        print_row(v->name, v->rung, g_small, naive, g_large, ai);
+        if (nrows < 32) {
+            ladder_row *row = &rows[nrows++];
+            snprintf(row->label, sizeof row->label, "%s", v->name);
+            row->small = g_small, row->large = g_large, row->ai = ai;
+        }
+        if (v->threaded && kl_get_num_threads() > 1 && !isnan(g_small)) { /* the same rung on one core */
             kl_set_num_threads(1);
             g_small = gflops(v->name, small, 5);
             g_large = measure_large ? gflops(v->name, large, 3) : NAN;
             kl_set_num_threads(0);
             char label[32];
             snprintf(label, sizeof label, "%.9s (1 thr)", v->name);
-            print_row(label, v->rung, g_small, naive, g_large, predicted_ai(v, (double)large));
+            print_row(label, v->rung, g_small, naive, g_large, ai);
+            if (nrows < 32) {
+                ladder_row *row = &rows[nrows++];
+                snprintf(row->label, sizeof row->label, "%s", label);
+                row->small = g_small, row->large = g_large, row->ai = ai;
+            }
         }
     }
     printf("    threaded rungs ran %d threads; medians on a shared machine: compare, don't quote\n",
            kl_get_num_threads());
+    ladder_figures(rows, nrows, small, large);
     return 0; /* measuring never fails a lesson */
 }
 
@@ -615,6 +666,7 @@ static int massif_within(const char *name, ptrdiff_t n) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(n, n, n, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads; /* runtime bookkeeping, see above */
+    if (!kl_lesson_implemented("matmul", name, n, n, n)) return 1;
     const long long peak = massif_peak_pinned(v, n);
     if (peak < 0) return KL_FAIL("matmul/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s n=%td threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n",
@@ -701,6 +753,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. A transformer layer's feed-forward block multiplies a (batch·sequence) × 4096 activation
 //    by a 4096 × 16384 weight. Compute its flops and its minimum bytes in float32 for a batch
 //    of 1 token and of 2048 tokens. Which case is memory-bound on this machine, and what does
@@ -720,6 +776,36 @@ int main(int argc, char **argv) {
 // 6. The packed rungs allocate a few hundred KiB of scratch per call. In an inference server
 //    calling matmul thousands of times per second from many threads, what would you change
 //    about that allocation, and how would you check the change with this module's Massif test?
+
+// %% [markdown] {"grade_id": "answer_matmul_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q6", "points": 2, "grade": true, "solution": true}
+// **Answer 6** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -360,9 +360,11 @@ static int test_relu_fused(void) {
 // %% [markdown]
 // ## Build → Measure → Understand
 // Every rung, out of place, at three sizes where x + y fill half of L2, half of L3 and 4 x L3
-// (DRAM), as GB/s (8 bytes per element) next to `memcpy` of the same bytes, timed here in the
-// same process (medians; the threaded rung at 1 and 2 threads). Printed, never asserted: the
-// machine is shared and noisy.
+// (DRAM; the sizes are capped, and each row says where its set really fits on this machine),
+// as GB/s (8 bytes per element) next to `memcpy` of the same bytes, timed here in the same
+// process (medians; the threaded rung at 1 and 2 threads). Printed and drawn
+// (`results/relu_vs_memcpy.png`: each rung as % of memcpy), never asserted: the machine is
+// shared and noisy.
 //
 // What to look for:
 // - **naive and blocked are equally slow, everywhere.** Strip-mining cannot help: a strip of x
@@ -376,11 +378,11 @@ static int test_relu_fused(void) {
 //   that, which is why `memcpy` itself switches to them (or to `rep movsb`) for large copies.
 // - **Two threads** help from L3 outwards (two cores keep twice as many misses in flight) and
 //   lose below the threshold (waking the team costs more than the work).
-// - **The yardstick has corner cases too.** Measured while writing this lesson: glibc's
-//   `memcpy` of 128 KiB runs at ~80 GB/s with 64-byte aligned buffers and at 3.5–5.5 GB/s
-//   when y is 4, 8 or 16 bytes off a 64-byte boundary, where the AVX2 ReLU is unaffected
-//   (unaligned `vmovups` costs almost nothing). The baseline below uses aligned buffers;
-//   compare like with like before believing a ratio.
+// - **The yardstick has corner cases too.** On some CPUs glibc's `memcpy` of a cache-sized
+//   block loses several times when y sits a few bytes off a 64-byte boundary (an example: a
+//   Zen 3 VM measured ~80 GB/s aligned and 3.5–5.5 GB/s misaligned at 128 KiB), where the
+//   AVX2 ReLU is unaffected (unaligned `vmovups` costs almost nothing). The baseline here
+//   uses aligned buffers; compare like with like before believing a ratio.
 
 // %% [code] {"grade_id": "measure_ladder", "points": 0, "locked": true}
 static double now_seconds(void) {
@@ -394,43 +396,31 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Called through a volatile pointer: a memcpy into memory that is freed unread is dead code
- * to the compiler, which may delete it (and then "measure" nothing). */
-static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
-
-/* median seconds of memcpy(y, x, 4n): the bandwidth roof for this size */
-static double memcpy_seconds(ptrdiff_t n, int reps) {
-    /* 64-byte aligned: glibc's memcpy here runs at ~4 GB/s instead of ~80 when y sits 4, 8 or
-     * 16 bytes off a 64-byte boundary (measured at 128 KiB on this Zen 3): the baseline must
-     * not be handicapped by where malloc happened to put it */
-    const size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
-    float *x = aligned_alloc(64, bytes), *y = aligned_alloc(64, bytes);
-    double *t = malloc(sizeof(double) * (size_t)reps), med = NAN;
-    if (x && y && t) {
-        for (ptrdiff_t i = 0; i < n; i++) x[i] = (float)(i % 7) - 3.0f, y[i] = 0.0f;
-        for (int r = 0; r < reps; r++) {
-            double a = now_seconds();
-            copy_fn(y, x, sizeof(float) * (size_t)n);
-            t[r] = now_seconds() - a;
-        }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        med = t[reps / 2];
-    }
-    free(x), free(y), free(t);
-    return med;
+/* One bar of the "% of memcpy" figure. */
+static void bar(kl_json *j, int *first, const char *level, const char *label, double pct) {
+    kl_json_add(j, "%s{\"label\": \"%s %s\", \"value\": ", *first ? "" : ", ", level, label);
+    kl_json_num(j, pct);
+    kl_json_add(j, "}");
+    *first = 0;
 }
 
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
-    size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
-    const ptrdiff_t sizes[3] = {(ptrdiff_t)(l2 / 2 / 8), (ptrdiff_t)(l3 / 2 / 8), (ptrdiff_t)(dram / 8)};
+    size_t ws[3];
+    kl_lesson_stream_sets(ws);
     const int reps[3] = {101, 11, 5};
-    const char *level[3] = {"L2", "L3", "DRAM"};
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json fig = {0};
+    int first = 1;
+    kl_json_add(&fig, "{\"kind\": \"bars\", \"title\": \"ReLU rungs as %% of memcpy of the same bytes "
+                "(out of place)\", \"machine\": \"%s\", \"ylabel\": \"%% of memcpy\", "
+                "\"reference\": 100, \"bars\": [", machine);
     printf("    %-6s %10s %-16s %9s %9s\n", "level", "n", "rung", "GB/s", "/memcpy");
     for (int s = 0; s < 3; s++) {
-        ptrdiff_t n = sizes[s];
-        double copy = memcpy_seconds(n, reps[s]);
-        printf("    %-6s %10td %-16s %9.1f %9.2f\n", level[s], n, "memcpy", 8e-9 * (double)n / copy, 1.0);
+        ptrdiff_t n = (ptrdiff_t)(ws[s] / 8);
+        const char *level = kl_lesson_level(ws[s]);
+        double copy = kl_lesson_memcpy_seconds((size_t)n, reps[s]);
+        printf("    %-6s %10td %-16s %9.1f %9.2f\n", level, n, "memcpy", 8e-9 * (double)n / copy, 1.0);
         for (size_t i = 0; i < kl_variant_count(); i++) {
             const kl_variant *v = kl_variant_at(i);
             if (v->op != KL_OP_RELU || !kl_variant_available(v)) continue;
@@ -439,11 +429,17 @@ static int measure_ladder(void) {
                 double t = kl_lesson_median_seconds("relu", v->name, n, 0, 0, reps[s]);
                 char label[40];
                 snprintf(label, sizeof label, v->threaded ? "%s (%d thr)" : "%s", v->name, threads);
-                printf("    %-6s %10td %-16s %9.1f %9.2f\n", level[s], n, label, 8e-9 * (double)n / t, copy / t);
+                if (isnan(t))
+                    printf("    %-6s %10td %-16s %9s %9s   (not written yet)\n", level, n, label, "-", "-");
+                else
+                    printf("    %-6s %10td %-16s %9.1f %9.2f\n", level, n, label, 8e-9 * (double)n / t, copy / t);
+                bar(&fig, &first, level, label, 100 * copy / t);
             }
             kl_set_num_threads(0);
         }
     }
+    kl_json_add(&fig, "]}");
+    kl_lesson_figure("relu_vs_memcpy", &fig);
     return 0;
 }
 
@@ -575,6 +571,7 @@ static int massif_within(const char *name) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(MASSIF_N, 0, 0, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads;
+    if (!kl_lesson_implemented("relu", name, MASSIF_N, 0, 0)) return 1;
     long long peak = kl_lesson_massif_peak("relu", name, MASSIF_N, 0, 0);
     if (peak < 0) return KL_FAIL("relu/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s n=%d threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n", name,
@@ -644,6 +641,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. A transformer MLP computes `relu(x·W1 + b1)` on a 2048 × 16384 activation. How many bytes
 //    does a separate ReLU pass move, and how long does it take at this machine's measured DRAM
 //    bandwidth? Compare with the matmul's time at the packed rung's GFLOP/s from Module 01.
@@ -659,6 +660,31 @@ int main(int argc, char **argv) {
 //    floats only an approximation of what you really want to compare?
 // 5. `_mm256_max_ps(x, zero)` passes every test that has no NaN. Which property of the test
 //    inputs caught it here, and what would a model see downstream if ReLU swallowed NaN?
+
+// %% [markdown] {"grade_id": "answer_relu_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -367,10 +367,11 @@ static int test_layernorm_cancellation(void) {
 
 // %% [markdown]
 // ## Build → Measure → Understand
-// Every rung at shapes where x + y fill half of L2, half of L3 and 4 x L3 (DRAM), at 768 and
-// 4096 wide, in GB/s (8 bytes per element: read x, write y) next to `memcpy` of x into y,
-// timed here in the same process (medians; the threaded rung at 1 and 2 threads). Printed,
-// never asserted.
+// Every rung at shapes where x + y fill half of L2, half of L3 and 4 x L3 (DRAM; capped, and
+// each row says where its set really fits on this machine), at 768 and 4096 wide, in GB/s
+// (8 bytes per element: read x, write y) next to `memcpy` of x into y, timed here in the same
+// process (medians; the threaded rung at 1 and 2 threads). Printed and drawn
+// (`results/layernorm_vs_memcpy.png`: each rung at 768 wide as % of memcpy), never asserted.
 //
 // What to look for:
 // - **naive vs blocked at DRAM sizes**: naive reads each row three times; when rows are
@@ -387,51 +388,28 @@ static int test_layernorm_cancellation(void) {
 //   also lose when the second core is busy with someone else's job.
 
 // %% [code] {"grade_id": "measure_ladder", "points": 0, "locked": true}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Called through a volatile pointer so the compiler cannot delete a copy nobody reads. */
-static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
-
-static double memcpy_seconds(size_t floats, int reps) {
-    /* 64-byte aligned: glibc's memcpy here collapses (~4 GB/s instead of ~80 at 128 KiB) when
-     * y sits 4, 8 or 16 bytes off a 64-byte boundary (see Module 02) */
-    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    float *x = aligned_alloc(64, bytes), *y = aligned_alloc(64, bytes);
-    double *t = malloc(sizeof(double) * (size_t)reps), med = NAN;
-    if (x && y && t) {
-        for (size_t i = 0; i < floats; i++) x[i] = (float)(i % 7), y[i] = 0.0f;
-        for (int r = 0; r < reps; r++) {
-            double a = kl_lesson_now();
-            copy_fn(y, x, sizeof(float) * floats);
-            t[r] = kl_lesson_now() - a;
-        }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        med = t[reps / 2];
-    }
-    free(x), free(y), free(t);
-    return med;
-}
-
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
-    size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
-    const size_t ws[3] = {l2 / 2, l3 / 2, dram};
+    size_t ws[3];
+    kl_lesson_stream_sets(ws);
     const int reps[3] = {51, 7, 3};
-    const char *level[3] = {"L2", "L3", "DRAM"};
     const ptrdiff_t widths[2] = {768, 4096};
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json fig = {0};
+    int first = 1;
+    kl_json_add(&fig, "{\"kind\": \"bars\", \"title\": \"LayerNorm rungs as %% of memcpy of the same "
+                "bytes\", \"machine\": \"%s\", \"ylabel\": \"%% of memcpy\", \"reference\": 100, "
+                "\"bars\": [", machine);
     printf("    %-5s %-11s %-16s %9s %9s\n", "level", "rows x cols", "rung", "GB/s", "/memcpy");
     for (int s = 0; s < 3; s++)
         for (int w = 0; w < 2; w++) {
             ptrdiff_t cols = widths[w], rows = (ptrdiff_t)(ws[s] / 8) / cols;
             if (rows < 1) rows = 1;
-            double bytes = 8.0 * (double)(rows * cols), copy = memcpy_seconds((size_t)(rows * cols), reps[s]);
+            const char *level = kl_lesson_level(8 * (size_t)(rows * cols));
+            double bytes = 8.0 * (double)(rows * cols), copy = kl_lesson_memcpy_seconds((size_t)(rows * cols), reps[s]);
             char shape[24];
             snprintf(shape, sizeof shape, "%tdx%td", rows, cols);
-            printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level[s], shape, "memcpy", 1e-9 * bytes / copy, 1.0);
+            printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level, shape, "memcpy", 1e-9 * bytes / copy, 1.0);
             for (size_t i = 0; i < kl_variant_count(); i++) {
                 const kl_variant *v = kl_variant_at(i);
                 if (v->op != KL_OP_LAYERNORM || !kl_variant_available(v)) continue;
@@ -440,11 +418,22 @@ static int measure_ladder(void) {
                     double t = kl_lesson_median_seconds("layernorm", v->name, rows, cols, 0, reps[s]);
                     char label[40];
                     snprintf(label, sizeof label, v->threaded ? "%s (%d thr)" : "%s", v->name, threads);
-                    printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level[s], shape, label, 1e-9 * bytes / t, copy / t);
+                    if (isnan(t))
+                        printf("    %-5s %-11s %-16s %9s %9s   (not written yet)\n", level, shape, label, "-", "-");
+                    else
+                        printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level, shape, label, 1e-9 * bytes / t, copy / t);
+                    if (w == 0) { /* the figure: the 768-wide rows */
+                        kl_json_add(&fig, "%s{\"label\": \"%s %s\", \"value\": ", first ? "" : ", ", level, label);
+                        kl_json_num(&fig, 100 * copy / t);
+                        kl_json_add(&fig, "}");
+                        first = 0;
+                    }
                 }
                 kl_set_num_threads(0);
             }
         }
+    kl_json_add(&fig, "]}");
+    kl_lesson_figure("layernorm_vs_memcpy", &fig);
     return 0;
 }
 
@@ -480,6 +469,7 @@ static int massif_within(const char *name) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(MASSIF_ROWS, MASSIF_COLS, 0, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads;
+    if (!kl_lesson_implemented("layernorm", name, MASSIF_ROWS, MASSIF_COLS, 0)) return 1;
     long long peak = kl_lesson_massif_peak("layernorm", name, MASSIF_ROWS, MASSIF_COLS, 0);
     if (peak < 0) return KL_FAIL("layernorm/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s %dx%d threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n", name,
@@ -556,6 +546,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. GPT-2 small normalises 1024 tokens × 768 features twice per layer, 12 layers. How many
 //    bytes does one forward pass of LayerNorm move at minimum, and how long is that at this
 //    machine's DRAM bandwidth? Compare with the layer's matmuls (Module 01 GFLOP/s).
@@ -571,6 +565,31 @@ int main(int argc, char **argv) {
 // 5. The OpenMP rung splits rows across threads. For a single very wide row (say 1 Mi floats,
 //    a long-context attention normaliser), how would you parallelise instead, and what must
 //    the threads combine? (Hint: the merge function you already have.)
+
+// %% [markdown] {"grade_id": "answer_layernorm_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -9,7 +9,9 @@ facts about the CPU it ran on, printed under the title):
   lines     "xlabel", "ylabel", "xlog", "ylog", "series": [{"label", "x": [..], "y": [..]}]
             (the matmul ladder: GFLOP/s by rung and n; null y values are left out)
   roofline  "peaks": [{"label", "gflops"}], "bandwidths": [{"label", "gbps"}],
-            "points": [{"label", "intensity", "gflops"}]  (log-log, roofs and the student's points)
+            "points": [{"label", "intensity", "gflops"}]  (log-log, roofs and the student's points);
+            or "roofs_from": another roofline JSON (relative path) whose peaks and bandwidths to use
+            (lesson 01 draws its rungs under the roofs lesson 00 measured)
   bars      "ylabel", "bars": [{"label", "value"}], "reference": number or null
             (% of memcpy for ReLU and LayerNorm; the reference is drawn as a line)
 Exits 1 with a one-line message on bad input; writes OUT.png atomically."""
@@ -105,12 +107,22 @@ def draw_bars(ax, fig):
 KINDS = {"lines": draw_lines, "roofline": draw_roofline, "bars": draw_bars}
 
 
-def plot(src, out):
+def load(path):
     try:
-        with open(src, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             fig = json.load(f)
     except (OSError, ValueError) as e:
-        raise BadFigure(f"cannot read {src}: {e}") from None
+        raise BadFigure(f"cannot read {path}: {e}") from None
+    if not isinstance(fig, dict):
+        raise BadFigure(f"{path} is not a JSON object")
+    return fig
+
+
+def plot(src, out):
+    fig = load(src)
+    if fig.get("kind") == "roofline" and isinstance(fig.get("roofs_from"), str):
+        roofs = load(os.path.join(os.path.dirname(os.path.abspath(src)), fig["roofs_from"]))
+        fig["peaks"], fig["bandwidths"] = roofs.get("peaks"), roofs.get("bandwidths")
     kind = need(fig, "kind", str)
     if kind not in KINDS:
         raise BadFigure(f"unknown kind '{kind}' (one of {', '.join(KINDS)})")
