@@ -22,7 +22,7 @@
  * Why rows in pairs (kl_ln_rows_avx2): pass c of rows r, r+1 runs in the SAME loop as pass a
  * of rows r+2, r+3 (pair_step), so the next rows' loads from L2/L3 overlap this pair's
  * arithmetic and stores, each gamma/beta vector serves two rows, and a row's sqrt/divide
- * latency hides behind the other pair's work (measurements: modules/03_layernorm/README.md).
+ * latency hides behind the other pair's work.
  * Tails (< 8 floats) use _mm256_maskload_ps (masked lanes read as 0 and are masked out of
  * the sums again after the shift) and _mm256_maskstore_ps. y may be x. */
 #include "ln_row.h"

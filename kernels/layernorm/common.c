@@ -26,7 +26,7 @@ ptrdiff_t kl_ln_chunk(void) {
 
 /* Out-of-place calls of at least this many floats write y with non-temporal stores, by the
  * rule in kernels/tuning.c, which ReLU shares (x + y beyond 8 x L2 on one thread, beyond L3
- * for a team; the LayerNorm measurement is in modules/03_layernorm/README.md).
+ * for a team: two cores pull L3 lines fast enough that keeping y in L3 pays).
  * Env KL_LAYERNORM_NT_MIN overrides both. */
 ptrdiff_t kl_ln_stream_min(int threads) {
     static volatile ptrdiff_t env = -2;

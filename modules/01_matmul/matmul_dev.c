@@ -43,10 +43,10 @@
 // ### Arithmetic intensity
 // Arithmetic intensity (AI) = flops / bytes moved to or from memory. With the minimum traffic
 // above, a square matmul has AI = 2n³ / 16n² = **n/8** flop/byte: 128 at n = 1024 (Module 00
-// uses n/6, for beta = 0, where C is only written). A Zen 3 core retires two 8-wide FMAs per
-// cycle (32 flop/cycle, about 78 GFLOP/s at this EPYC's 2.45 GHz base clock), but its memory
-// system delivers only a few bytes per cycle, so its ridge point (Module 00 measures it) is a
-// few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does
+// uses n/6, for beta = 0, where C is only written). A core with two 8-wide FMA pipes (an
+// example: Zen 3, Haswell) retires 32 flop/cycle, about 78 GFLOP/s at 2.45 GHz, but its memory
+// system delivers only a few bytes per cycle, so its ridge point (Module 00 measured yours) is
+// a few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does
 // depends on how many times each byte actually travels, which is what the loop structure
 // decides:
 //
@@ -67,13 +67,14 @@
 // 64-byte line and uses 4 bytes of it. The neighbouring column j+1 would reuse that line, but
 // only if it survives the k = 1024 other lines (64 KiB) touched in between, and the L1 holds
 // 32 KiB. It is worse than that: addresses 4 KiB apart fall into the *same set* of a 32 KiB
-// 8-way L1 (64 sets × 64 B repeat every 4 KiB), so only 8 of those 1024 lines are kept; in the
+// 8-way L1 (64 sets × 64 B repeat every 4 KiB), so only 8 of those 1024 lines are kept; in a
 // 512 KiB 8-way L2 (the pattern repeats every 64 KiB) they share 16 sets, 128 lines. So nearly
 // every load of B comes from L3: 64 bytes for 2 flops, 64 GiB of traffic for 2.15 GFLOP.
-// Measured on this machine while writing the lesson: 0.19 GFLOP/s at n = 1024 against 0.64 at
-// n = 1000, where the same loop does not alias. There is a second limit too: `sum` is one
-// serial chain of dependent adds, so even from L1 the loop does one add per FP-add latency
-// (3 cycles on Zen 3): 2 flops per 3 cycles, about 1.6 GFLOP/s at 2.45 GHz, 1/48 of the peak.
+// (An example, measured on a Zen 3 VM: 0.19 GFLOP/s at n = 1024 against 0.64 at n = 1000,
+// where the same loop does not alias; this lesson prints the machine's own cache sizes first,
+// so redo the set arithmetic for yours.) There is a second limit too: `sum` is one serial
+// chain of dependent adds, so even from L1 the loop does one add per FP-add latency (3 cycles
+// on many cores): 2 flops per 3 cycles, about 1.6 GFLOP/s at 2.45 GHz, 1/48 of the peak.
 
 // %% [markdown]
 // ### The checks every rung must pass
@@ -234,8 +235,8 @@ static int test_matmul_interchange(void) {
 // is reused by every jc step, so it should sit in **L2**. The rule in `blocked.c`: KB = NB = the
 // largest multiple of 16 floats (a cache line) with KB·NB·4 ≤ L1/2, and MB = the largest
 // multiple of 16 with MB·KB·4 ≤ L2/2 (half of each cache for the tile, the rest for the other
-// operands and for conflict misses). On this Zen 3 (32 KiB L1, 512 KiB L2): 64 × 64 tiles of B
-// (16 KiB), MB = 1024. `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking`
+// operands and for conflict misses). For example, with a 32 KiB L1 and a 512 KiB L2: 64 × 64
+// tiles of B (16 KiB), MB = 1024; the test below prints the edges this machine gets. `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking`
 // function reports the edges actually in use, so tests (here and in `tests/`) can aim one past
 // them. The rung allocates nothing.
 //
@@ -323,8 +324,8 @@ static int test_matmul_packed(void) {
 
 // %% [markdown]
 // ## Rung 5a: AVX2 + FMA micro-kernel (6×16)
-// Same driver, a micro-kernel written with intrinsics (`packed_avx2.c`). A Zen 3 or
-// Haswell-class core retires two 8-wide FMAs per cycle, each with a 4-cycle latency, so at
+// Same driver, a micro-kernel written with intrinsics (`packed_avx2.c`). A Haswell- or
+// Zen-class core retires two 8-wide FMAs per cycle, each with a 4-cycle latency, so at
 // least 2·4 = 8 independent accumulators must be in flight to keep both FMA pipes busy. A 6×16
 // tile holds 12 ymm accumulators (6 rows × 2 registers of 8), plus 2 registers for a row of B
 // and 1 for the broadcast element of A: 15 of the 16 ymm registers. Per k step: 2 loads of B,
@@ -333,8 +334,8 @@ static int test_matmul_packed(void) {
 // array indexed inside a loop on the stack (a store per FMA); the kernel prefetches the C tile
 // before the k loop and A's micro-panel 96 floats ahead; and packing is vectorised too (A's
 // 6-row panels transposed 8 columns at a time in registers, B's slivers copied with two vector
-// moves per row), because the portable packing loops had grown to about 12% of the time at
-// n = 256 once the micro-kernel was fast (about 6% after, as measured by the file's author).
+// moves per row), because once the micro-kernel is fast, scalar packing loops become a
+// visible share of the time at small n (measure it: `perf record` on the lesson binary).
 // Fringe tiles use masked loads and stores for the columns (a fringe of at most 8 columns in
 // the direct path runs a half-width tile) and skip rows past mr. For small problems, where A
 // and B together fit in half of L2, the rung skips packing and runs the same 6×16 tile straight
@@ -360,10 +361,11 @@ static int test_matmul_avx2(void) {
 // ## Rung 5b: AVX-512 micro-kernel (12×32)
 // `packed_avx512.c` is the AVX2 file with 16-wide zmm registers: a 12×32 tile holds 24
 // accumulators + 2 for B + 1 broadcast = 27 of the 32 zmm registers; per k step 2 loads,
-// 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. **This machine (AMD Zen 3) has no
-// AVX-512**, so here the registry reports the rung unavailable, the test prints
-// `SKIP: CPU lacks avx512` and passes: it is never run, and its correctness is only checked on
-// a CPU that has AVX-512 (F, BW, DQ, VL).
+// 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. The first line this lesson prints
+// says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
+// rung unavailable and the test prints `SKIP: CPU lacks avx512` (no points are lost, and none
+// are earned for code that never ran); `scripts/grade` runs it on a grading machine that has it.
+// The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before openmp.
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx512.c", "grade_id": "matmul_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/packed_avx512.c; scripts/render inlines it here.
@@ -564,19 +566,11 @@ static int measure_ladder(void) {
 
 // %% [markdown]
 // ### Understand
-// Ranges seen over several runs while this lesson was written: a 2-core Zen 3 VM (2.45 GHz
-// base) shared with five other people's builds and tests, load average 2 to 8, so a single
-// number can be off by 2× or more. Compare rows within one run; don't quote them.
-//
-// | rung | GFLOP/s, n = 256 | GFLOP/s, n = 1024 |
-// |---|---|---|
-// | naive | 0.2 – 1.3 | 0.19 (once: 11 s per call) |
-// | interchange | 0.6 – 2.0 | 0.4 – 5 |
-// | blocked | 0.4 – 2.2 | 0.5 – 4.4 |
-// | packed (scalar 4×8) | 2 – 5 | 2.6 – 9 |
-// | avx2 (6×16) | 40 – 72 | 14 – 33 |
-// | openmp, 1 thread | 34 – 45 | 12 – 17 |
-// | openmp, 2 threads | 0.6 – 107 | 8 – 23 |
+// Read the table this cell printed and `results/ladder.png` (GFLOP/s by rung at n = 256 and
+// 1024) and `results/roofline.png` (each rung at n = 1024 placed at its predicted intensity
+// under the roofs lesson 00 measured; run lesson 00 first). A shared machine can move a single
+// number by 2× or more: compare rows within one run, don't quote them. What to look for, rung
+// by rung (the figures in parentheses are an example from a 2-core Zen 3 VM, not a target):
 //
 // - **naive** stays under the serial add-chain bound (≈1.6 GFLOP/s) even at n = 256, where all
 //   of B (256 KiB) fits in L2; at n = 1024 the column walk misses to L3 and it collapses.
@@ -588,13 +582,13 @@ static int measure_ladder(void) {
 // - **packed** gains 2-5× with no intrinsics: the 4×8 register tile needs one load (of A or B)
 //   per MR·NR/(MR+NR) = 2.7 multiply-adds, where the i-k-j loop needs three memory operations
 //   (load b, load c, store c) per multiply-add, and gcc vectorises the fixed 4×8 tile. **avx2** then gains another 8-15×: 8 lanes, fused
-//   multiply-add, and 12 independent accumulators hiding the FMA latency. In the quieter runs it
-//   reached 72 GFLOP/s, close to the 78 GFLOP/s peak at base clock (the core may boost higher).
-//   Its lower n = 1024 figures came while other jobs shared the L3 and memory bus.
+//   multiply-add, and 12 independent accumulators hiding the FMA latency. On a quiet core it
+//   comes close to the AVX2 FMA peak lesson 00 measured; lower n = 1024 figures usually mean
+//   other jobs share the L3 and memory bus.
 // - **openmp** on 2 threads was often *slower* than on 1: with the other core busy with someone
 //   else's build, each barrier waits for a thread the OS has descheduled, and at n = 256 a whole
 //   call (≈1 ms) is shorter than one scheduler time slice. On an idle machine 2 threads beat 1
-//   (107 vs 45 GFLOP/s in the quietest run). Threads pay only when the cores are really yours.
+//   (in the example, 107 against 45 GFLOP/s). Threads pay only when the cores are really yours.
 
 // %% [markdown]
 // ## Memory profiling
@@ -618,8 +612,8 @@ static int measure_ladder(void) {
 // mmap'd, not heap). The lower bound proves Massif saw the workload; the upper bound catches a
 // rung that allocates more than it documents, or leaks a buffer per k-block.
 //
-// One trap, found while writing this test: Valgrind runs the program on a synthetic CPU whose
-// CPUID reports other cache sizes (here 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
+// One trap: Valgrind runs the program on a synthetic CPU whose CPUID reports other cache
+// sizes than the real ones (for example 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
 // 32 MiB), so blocks sized from the caches come out different under Massif (MC halves). The
 // test therefore pins the blocks of this process into the child's environment
 // (`KL_MATMUL_MC/KC/NC`), so the formula and the measurement describe the same call.
@@ -699,8 +693,8 @@ static int test_memory_packed(void) {
 // - **Memory**: O(m·k + k·n + m·n) for the operands, all the caller's. Scratch: none for
 //   naive, interchange and blocked; for the packed rungs one aligned buffer of
 //   T·round64(4·MCe·KCe) + round64(4·KCe·NCe) bytes, bounded by 4·(T·MC·KC + KC·NC) + 64·(T+1)
-//   whatever the problem size: O(1) in m, n, k. With this machine's blocks (AVX2 6×16: KC =
-//   256, MC = 252) that is about 252 KiB per thread plus 1 KiB per column of the B panel.
+//   whatever the problem size: O(1) in m, n, k. With, for example, AVX2 6×16 blocks of KC =
+//   256 and MC = 252, that is about 252 KiB per thread plus 1 KiB per column of the B panel.
 // - **Arithmetic intensity** (square n, bytes beyond L2, from Part 1):
 //   naive 1/32 (independent of n: one line per FMA); interchange ≈ 1/2;
 //   blocked n / (2·(1 + n/MB + 2n/KB)) → KB/4 for large n (KB = 64: 16);

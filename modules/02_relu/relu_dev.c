@@ -43,8 +43,9 @@
 //
 // ### The roof
 // On the roofline (Module 00), a kernel at intensity I runs at most at min(peak, I × bandwidth).
-// A Zen 3 core does 32 flop/cycle; at 1/8 flop/byte it would need 256 bytes per cycle to get
-// there, and L1 delivers 64, L2 32, DRAM a few. So ReLU is **bandwidth-bound at every level**,
+// A core with two 8-wide FMA pipes does 32 flop/cycle; at 1/8 flop/byte it would need 256
+// bytes per cycle to get there, and a typical L1 delivers 64, L2 32, DRAM a few (lesson 00
+// measured yours). So ReLU is **bandwidth-bound at every level**,
 // and the honest yardstick is not flops but a plain copy of the same bytes, `memcpy(y, x, 4n)`:
 // a ReLU that matches memcpy is done. Time = 8n / bandwidth: for n = 16 Mi floats (128 MiB
 // moved) at 20 GB/s, 6.7 ms.
@@ -146,8 +147,9 @@ static int check_rung(const char *name) {
 // vectorise this loop with the portable flags this library ships (SSE2 has no blend), and
 // compiles the select to a compare and a **branch** (`comiss; jb`). On the lesson's random
 // inputs half the signs are negative, unpredictably, so about half the branches mispredict
-// (~15 cycles each): measured here, about 1.5 GB/s on random signs against about 6 GB/s on
-// inputs whose sign pattern the predictor learns. Far under any memory roof either way.
+// (~15 cycles each): on a Zen 3 VM, for example, about 1.5 GB/s on random signs against about
+// 6 GB/s on inputs whose sign pattern the predictor learns. Far under any memory roof either
+// way; the measure cell below shows where it lands on yours.
 
 // %% [code] {"kernel": "kernels/relu/naive.c", "grade_id": "relu_naive", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/naive.c; scripts/render inlines it here.
@@ -215,9 +217,9 @@ static int test_relu_avx2(void) {
 // ## Rung 3b: AVX-512
 // The same structure with 16 floats per instruction; the tail is one masked load and store
 // with a `__mmask16`, which is what AVX-512 masks were designed for. The streaming head is one
-// masked store that brings y to a 64-byte boundary. This rung was written on a Zen 3 machine,
-// which has no AVX-512: it has never run there, and its correctness is only checked on a CPU
-// that has AVX-512 (F, BW, DQ, VL).
+// masked store that brings y to a 64-byte boundary. It runs, and is checked, only on a CPU
+// with AVX-512 (F, BW, DQ, VL): the first line the lesson prints says whether yours has it;
+// without it the test prints `SKIP: CPU lacks avx512`.
 
 // %% [code] {"kernel": "kernels/relu/avx512.c", "grade_id": "relu_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/avx512.c; scripts/render inlines it here.
@@ -458,17 +460,16 @@ static int measure_ladder(void) {
 //   The most fusing can save is the separate pass; the printed "pass" row is that time alone.
 // - **How much that is depends on k.** The multiply costs 2k flops per element of C, the pass
 //   8 bytes per element: at k = 256 the pass is about a tenth of the layer, at k = 4096 it
-//   would vanish in the flops. Measured while writing this lesson (2-core Zen 3 VM, shared):
-//   the pass took ~2 ms (C comes back from L3 at ~8 GB/s: 8 MiB still fits this CPU's 32 MiB
-//   L3), the layer ~20 ms on one thread; `kl_bench` medians, one thread: fused 20.0 ms,
-//   unfused 21.1 ms (5%); on two threads the difference was inside the run-to-run noise
-//   (±7%). With C past L3, or an epilogue with more passes (bias, activation, dropout,
+//   would vanish in the flops. The cell prints the pass alone and both rungs at 1 and 2
+//   threads; compare the pass's time with the gap between unfused and fused. (An example
+//   from a 2-core Zen 3 VM with a 32 MiB L3: the pass ~2 ms, the layer ~20 ms on one thread,
+//   fused 5% faster; on two threads inside the run-to-run noise.) With C past L3, or an epilogue with more passes (bias, activation, dropout,
 //   a cast), the saving grows; with a large k it shrinks towards nothing.
 // - Blocking pays here, where it never did for ReLU alone, because the block (a tile of C)
 //   is reused: written by the micro-kernel, then finished by the epilogue while still in L1.
-//   The first version of the unfused pass was a scalar loop that gcc -O2 left unvectorized
-//   (a mispredicted branch per float): it made fusion look 1.5–1.9x faster. Measure against a
-//   fair baseline before believing a ratio.
+//   A fair baseline matters: a scalar unfused pass that gcc -O2 leaves unvectorized (a
+//   mispredicted branch per float) makes fusion look far better than it is. Measure against
+//   the best unfused version before believing a ratio.
 
 // %% [code] {"grade_id": "measure_fused", "points": 0, "locked": true}
 static double linear_seconds(const char *name, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,

@@ -262,8 +262,8 @@ static int test_layernorm_avx2(void) {
 // The AVX2 rung line for line (one shifted statistics pass, pass b when needed, rows in
 // pairs) with 16-wide vectors, `__mmask16` tails (`maskz` loads and a `maskz_sub` that keeps
 // masked lanes at zero after the shift) and `_mm512_reduce_add_pd` for the final horizontal
-// sum. Written on a Zen 3 machine without AVX-512: **untested there**;
-// it only runs, and is only checked, on a CPU with AVX-512 (F, BW, DQ, VL).
+// sum. It only runs, and is only checked, on a CPU with AVX-512 (F, BW, DQ, VL): the first
+// line the lesson prints says whether yours has it.
 
 // %% [code] {"kernel": "kernels/layernorm/avx512.c", "grade_id": "layernorm_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/avx512.c; scripts/render inlines it here.
