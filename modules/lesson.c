@@ -109,6 +109,8 @@ static kl_status call(kl_op op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
     }
 }
 
+static int report_call(kl_status s, kl_op op, const char *variant);
+
 /* A failure the student acts on: no lesson.c location, the file to edit instead. */
 static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int say(const char *fmt, ...) {
@@ -128,6 +130,8 @@ static const char *source_of(kl_op op, const char *variant) {
 
 /* 0 when the call ran and reached no stub. Otherwise says what to write, and where: a stub
  * reached in another file is a rung this one depends on. */
+int kl_lesson_report(kl_op op, const char *variant, kl_status s) { return report_call(s, op, variant); }
+
 static int report_call(kl_status s, kl_op op, const char *variant) {
     const char *stub = kl_stub_reached(), *own = source_of(op, variant);
     if (stub) {

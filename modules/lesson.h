@@ -33,6 +33,12 @@ int kl_lesson_check_matmul(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdif
 int kl_lesson_check_relu(const char *variant, ptrdiff_t n);
 int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean);
 
+/* For a lesson's own checks: kl_stub_reset() before calling a rung, then this after it. 0 when
+ * the call returned KL_OK and reached no student stub; otherwise prints what to write and
+ * where ("not implemented yet: write kernels/relu/avx2.c: tail_mask()"; a stub in another
+ * file is a rung this one depends on) or the status and the rung's file, and returns 1. */
+int kl_lesson_report(kl_op op, const char *variant, kl_status s);
+
 /* 1 when `variant` runs once at this shape without reaching a student stub; otherwise prints
  * "not implemented yet: write FILE: FUNCTION()" (or the status it returned) and returns 0.
  * Call it before profiling or timing a rung, so a stub fails instead of being skipped. */

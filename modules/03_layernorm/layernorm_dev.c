@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "layernorm/ln_row.h" /* the statistics helpers, tested directly below */
 #include "lesson.h"
 #include "reference.h"
 
@@ -114,9 +115,10 @@ static int check_inplace_and_specials(const char *name, ptrdiff_t rows, ptrdiff_
     for (int pass = 0; pass < 2 && !fail; pass++) {
         memcpy(x, x0, sizeof(float) * n);
         float *m = pass ? mu : NULL, *r = pass ? rs : NULL;
+        kl_stub_reset();
         kl_status s = kl_layernorm_variant(name, rows, cols, x, g, b, 1e-5f, x, m, r);
-        if (s != KL_OK) {
-            fail = KL_FAIL("layernorm/%s %tdx%td in place: %s", name, rows, cols, kl_status_str(s));
+        if (kl_lesson_report(KL_OP_LAYERNORM, name, s)) {
+            fail = 1;
             break;
         }
         ptrdiff_t where;
@@ -179,6 +181,70 @@ static int test_layernorm_naive(void) { return check_rung("naive"); }
 // by all rungs (`kl_ln_row_exact` in `kernels/layernorm/common.c`), which reproduces the
 // oracle's rule exactly.
 
+// The Welford rung (and every rung after it) finishes a row with two helpers in
+// `kernels/layernorm/ln_row.h` that you write first:
+//
+// - `kl_ln_merge(acc, n, mean, m2)`: add a chunk of `n` values with this mean and sum of
+//   squared deviations `m2` into the running `(count, mean, M2)`. Chan's pairwise update:
+//   `delta = mean - acc.mean`, `acc.mean += delta * n / total`,
+//   `acc.M2 += m2 + delta^2 * acc.n * n / total`. It never subtracts two large sums, so
+//   merging rows of 1e4 + noise loses nothing.
+// - `kl_ln_finish(acc, eps, &mean, &rstd)`: `var = M2 / count`, `rstd = 1 / sqrt(var + eps)`
+//   as floats, returning 1; or 0 when the row must take the exact double fallback instead: a
+//   mean or variance that is not finite (NaN/Inf in the row, float overflow) or a variance
+//   below 1e-28 (float squares would have lost their bits to underflow).
+
+// %% [code] {"kernel": "kernels/layernorm/ln_row.h", "grade_id": "layernorm_row_helpers", "points": 0, "solution": true}
+// The implementation lives in kernels/layernorm/ln_row.h; scripts/render inlines it here.
+
+// %% [markdown]
+// ### Testing the helpers
+// Merging the statistics of two halves must give those of the whole (checked in double against
+// a two-pass count), whatever the split, and finishing must refuse a NaN row and a constant one.
+
+// %% [code] {"grade_id": "test_layernorm_helpers", "points": 1, "locked": true}
+/* count, mean and M2 of v[0..n) in double, two passes */
+static kl_ln_acc exact_stats(const double *v, int n) {
+    double mean = 0, m2 = 0;
+    for (int i = 0; i < n; i++) mean += v[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) m2 += (v[i] - mean) * (v[i] - mean);
+    return (kl_ln_acc){(double)n, mean, m2};
+}
+
+static int test_layernorm_helpers(void) {
+    enum { N = 37 };
+    double v[N];
+    unsigned long long seed = 7;
+    for (int i = 0; i < N; i++) v[i] = 1e4 + kl_lesson_uniform(&seed);
+    const kl_ln_acc whole = exact_stats(v, N);
+    kl_stub_reset();
+    for (int split = 1; split < N; split += 5) {
+        kl_ln_acc acc = exact_stats(v, split), right = exact_stats(v + split, N - split);
+        kl_ln_merge(&acc, right.n, right.mean, right.m2);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        if (acc.n != whole.n || fabs(acc.mean - whole.mean) > 1e-9 * fabs(whole.mean) ||
+            fabs(acc.m2 - whole.m2) > 1e-6 * whole.m2)
+            return KL_FAIL("kl_ln_merge at split %d: (n, mean, M2) = (%g, %.12g, %.12g), expected "
+                           "(%g, %.12g, %.12g)", split, acc.n, acc.mean, acc.m2, whole.n, whole.mean,
+                           whole.m2);
+    }
+    float m = 0, r = 0;
+    int ok = kl_ln_finish(&whole, 1e-5f, &m, &r);
+    if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+    const double want_r = 1.0 / sqrt(whole.m2 / whole.n + 1e-5);
+    if (!ok || fabs(m - whole.mean) > 1e-3 || fabs(r - want_r) > 1e-5 * want_r)
+        return KL_FAIL("kl_ln_finish: returned %d, mean %g rstd %g; expected 1, %g, %g", ok, m, r,
+                       whole.mean, want_r);
+    const kl_ln_acc nan_row = {4, NAN, 1}, flat_row = {4, 3.0, 0};
+    if (kl_ln_finish(&nan_row, 1e-5f, &m, &r) || kl_ln_finish(&flat_row, 1e-5f, &m, &r))
+        return KL_FAIL("kl_ln_finish must return 0 for a NaN mean and for a zero variance");
+    return 0;
+}
+
+// %% [markdown]
+// ### The Welford rung
+
 // %% [code] {"kernel": "kernels/layernorm/welford.c", "grade_id": "layernorm_welford", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/welford.c; scripts/render inlines it here.
 
@@ -214,8 +280,15 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 // 8-wide vectors, and a different schedule from the blocked rung, because at rows that sit in
 // L2 a vector kernel runs out of instructions long before it runs out of bytes: memcpy spends
 // one load and one store per 8 floats, and every extra pass over a row costs a load and two or
-// three vector operations more. Two functions: `kl_ln_row_avx2` (one row) and `kl_ln_rows_avx2`
-// (a block of rows, the one the rung and OpenMP call).
+// three vector operations more. You write the SIMD helpers first, each small enough to reason
+// about, then the two functions that use them: `tail_mask` (lanes [0, rem) on), `fold` (8
+// float lanes added into 4 double lanes), `hsum_pd` (the horizontal sum of 4 doubles),
+// `first_shift` (the mean of the row's first 8 floats), `sum_d_dd` (pass a), `sum_sq` (pass
+// b), `finish_row` and `row_stats` (mean and rstd from the sums, with pass b when needed),
+// `normalize` (pass c for one row, optionally streamed), `pair_step` and `pair_out` (pass c of
+// one pair with, or without, pass a of the next); then `kl_ln_row_avx2` (one row) and
+// `kl_ln_rows_avx2` (a block of rows, the one the rung and OpenMP call). The comment above
+// each helper in `avx2.c` gives its contract; the bullets below say why it is built so.
 // - **One statistics pass, shifted.** Pass a sums d = x − s and d² together, with s the mean of
 //   the row's first 8 floats; then, in double, mean = s + Σd/n and M2 = Σd² − (Σd)²/n. The
 //   shift keeps float lanes at unit size even when the row's mean is 1e4 (the means stay in
@@ -235,7 +308,7 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   and stores, each gamma/beta vector is loaded once for two rows, and the fixed cost of a row
 //   (horizontal sums, sqrt, divide: ~100 cycles, next to ~300 for the loop over 768 floats)
 //   overlaps the other pair's work. One accumulator per sum keeps the loop in 14 of the 16
-//   ymm registers; a version with two per sum spilled and was no faster.
+//   ymm registers; two per sum would spill (check with `objdump -d`).
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
 // - **Streaming.** Out of place and large (one thread: x + y beyond 8 × L2, as ReLU; a team:
@@ -532,6 +605,7 @@ static int test_memory_layernorm(void) {
 int main(int argc, char **argv) {
     static const kl_lesson_test tests[] = {
         {"test_layernorm_naive", 1, test_layernorm_naive},
+        {"test_layernorm_helpers", 1, test_layernorm_helpers},
         {"test_layernorm_welford", 2, test_layernorm_welford},
         {"test_layernorm_blocked", 2, test_layernorm_blocked},
         {"test_layernorm_avx2", 3, test_layernorm_avx2},
