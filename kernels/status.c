@@ -11,10 +11,12 @@ const char *kl_status_str(kl_status s) {
     return "unknown status";
 }
 
-static const char *g_stub_reached; /* a string literal of the stub, or NULL */
+static const char *g_stub_reached; /* the first stub reached since the reset, or NULL */
 
 kl_status kl_not_implemented(const char *where) {
-    __atomic_store_n(&g_stub_reached, where ? where : "a stub", __ATOMIC_RELAXED);
+    const char *none = NULL; /* keep the first stub reached: the first thing to write */
+    __atomic_compare_exchange_n(&g_stub_reached, &none, where ? where : "a stub", 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     return KL_EUNSUPPORTED;
 }
 

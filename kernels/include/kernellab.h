@@ -43,7 +43,7 @@ const char *kl_status_str(kl_status s);
  * "file: function()" and return KL_EUNSUPPORTED (or nothing, or zero, if the function returns
  * that). A helper that cannot return a status still leaves its mark, so a caller that returned
  * KL_OK over a stubbed helper is caught too: lessons reset the mark, call a rung, and name the
- * file to edit. Thread-safe; the mark is the last stub reached, or NULL. */
+ * file to edit. Thread-safe; the mark is the first stub reached since the reset, or NULL. */
 kl_status kl_not_implemented(const char *where);
 const char *kl_stub_reached(void);
 void kl_stub_reset(void);

@@ -493,7 +493,7 @@ static int test_ridge_point(void) {
     measure_fma();
     measure_bw();
     if (g_ceil.fma_stub || g_ceil.bw_stub)
-        return KL_FAIL("the ceilings need %s first (see the tests above)",
+        return KL_FAIL("not implemented yet: it depends on %s (the ceilings above)",
                        g_ceil.fma_stub ? g_ceil.fma_stub : g_ceil.bw_stub);
     kl_stub_reset();
     roofline_attainable(roofline_ridge(1, 1), 1, 1);
@@ -657,7 +657,7 @@ static int test_place_kernels(void) {
     kl_isa top = kl_cpu_isa();
     double peak = g_ceil.fma[top][0], dram = g_ceil.bw[3];
     if (g_ceil.fma_stub || g_ceil.bw_stub)
-        return KL_FAIL("the ceilings need %s first (see the tests above)",
+        return KL_FAIL("not implemented yet: it depends on %s (the ceilings above)",
                        g_ceil.fma_stub ? g_ceil.fma_stub : g_ceil.bw_stub);
     if (!finite_positive(peak) || !finite_positive(dram))
         return KL_FAIL("ceilings missing (peak %g, DRAM %g): fix the tests above first", peak, dram);
