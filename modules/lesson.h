@@ -101,6 +101,11 @@ double kl_lesson_memcpy_seconds(size_t floats, int reps);
  * socket's). Label them with kl_lesson_level(), which says where each really fits. */
 void kl_lesson_stream_sets(size_t ws[3]);
 
+/* The 1-thread FMA peak (GFLOP/s) lesson 00 measured on this machine for an ISA ("scalar",
+ * "avx2", "avx512"), read from its results/roofline.json in the same build; NAN when lesson
+ * 00 has not run (the later lessons then print their numbers without "% of peak"). */
+double kl_lesson_peak_gflops(const char *isa);
+
 /* Seeded uniform floats in [-1, 1) (xorshift64*): lessons' inputs are reproducible. */
 float kl_lesson_uniform(unsigned long long *state);
 

@@ -560,6 +560,15 @@ static int measure_ladder(void) {
     }
     printf("    threaded rungs ran %d threads; medians on a shared machine: compare, don't quote\n",
            kl_get_num_threads());
+    const char *isa = kl_isa_name(kl_cpu_isa());
+    double peak = kl_lesson_peak_gflops(isa), best = 0;
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].small > best) best = rows[r].small;
+    if (peak > 0)
+        printf("    1-thread %s FMA peak (lesson 00, this machine): %.1f GFLOP/s; the fastest rung "
+               "above reached %.0f%% of it (threaded rungs can exceed 100%%)\n", isa, peak, 100 * best / peak);
+    else
+        printf("    (run lesson 00 to see these as %% of this machine's FMA peak)\n");
     ladder_figures(rows, nrows, small, large);
     return 0; /* measuring never fails a lesson */
 }
