@@ -12,10 +12,10 @@
 #include <omp.h>
 #endif
 
-/* The crossover of avx2 on 1 thread against this rung on 2 (rows of 768, medians of
- * interleaved calls): lower than ReLU's because a LayerNorm element costs more work, and a
- * faster row kernel moves it up (the team start-up is repaid later). How to measure it:
- * modules/03_layernorm/README.md. */
+/* Measured (modules/03_layernorm/README.md): avx2 on 1 thread against this rung on 2, rows
+ * of 768, medians of interleaved calls: 0.75-0.77x at 6 Ki floats, 0.91-0.95x at 9 Ki,
+ * 1.04-1.09x at 12 Ki, 1.2-1.6x above. The default is the crossover, 12 Ki floats (it was
+ * 8 Ki before the row kernel got faster: a faster row repays the team start-up later). */
 #define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)12 << 10)
 
 ptrdiff_t kl_layernorm_omp_min(void) {

@@ -3,17 +3,18 @@
  * span kernel this CPU has (AVX-512, AVX2, else scalar), chosen at run time.
  *
  * Below kl_relu_omp_min() floats it runs on the calling thread: waking a team costs a few
- * microseconds, more than a small array takes. The default is the size from which two
- * threads beat one on a 2-core machine (how to measure it: modules/02_relu/README.md,
- * "Thresholds"); env KL_RELU_OMP_MIN overrides it. */
+ * microseconds, more than a small array takes. The default was measured (see
+ * modules/02_relu/README.md, "OpenMP threshold"); env KL_RELU_OMP_MIN overrides it. */
 #include "variants.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-/* The crossover of avx2 on 1 thread against this rung on 2 (medians of interleaved calls):
- * below it waking the team costs more than the second core saves. */
+/* Measured (modules/02_relu/README.md): avx2 on 1 thread against this rung on 2, median of
+ * interleaved calls, n = 4 Ki..512 Ki floats: 2 threads lose below 32 Ki floats (0.4x at
+ * 4 Ki: ~2 us to wake the team), break even at 32 Ki (0.98-1.05x), and win from 64 Ki
+ * (1.04-1.12x, then 1.3-1.6x from 128 Ki). The default is the crossover, 32 Ki. */
 #define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
 
 ptrdiff_t kl_relu_omp_min(void) {

@@ -245,8 +245,9 @@ static int test_relu_avx512(void) {
 // write too: the naive loop over one span). Why threads help a kernel that does almost no arithmetic: one core cannot keep enough
 // cache misses in flight to saturate DRAM (its line-fill buffers run out), and each core brings
 // its own L1 and L2 bandwidth. Why they can hurt: waking a team costs microseconds. Below
-// `KL_RELU_OMP_MIN` floats (32,768 by default, the measured crossover: see README.md) the
-// rung runs on the calling thread.
+// a size the library measures on your machine at start-up (the team's wake-up time against one
+// thread's copy rate; `KL_RELU_OMP_MIN` overrides it, in floats) the rung runs on the calling
+// thread.
 
 // %% [code] {"kernel": "kernels/relu/openmp.c", "grade_id": "relu_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/openmp.c; scripts/render inlines it here.

@@ -356,9 +356,10 @@ static int test_layernorm_avx512(void) {
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
 // rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs). A
-// row is never split, so nothing needs a cross-thread reduction. Below 12 Ki floats in all
-// (`KL_LAYERNORM_OMP_MIN`, the measured crossover, see README.md), or with a single row, it
-// stays on the calling thread. A team streams y only past L3, not past 8 × L2: two cores pull
+// row is never split, so nothing needs a cross-thread reduction. Below a size measured on your
+// machine at start-up (the team's wake-up time against one thread's copy rate;
+// `KL_LAYERNORM_OMP_MIN` overrides it, in floats), or with a single row, it stays on the
+// calling thread. A team streams y only past L3, not past 8 × L2: two cores pull
 // L3 lines fast enough that keeping y there wins while x and y fit (README.md).
 
 // %% [code] {"kernel": "kernels/layernorm/openmp.c", "grade_id": "layernorm_openmp", "points": 0, "solution": true}
