@@ -363,8 +363,8 @@ static int test_matmul_avx2(void) {
 // accumulators + 2 for B + 1 broadcast = 27 of the 32 zmm registers; per k step 2 loads,
 // 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. The first line this lesson prints
 // says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
-// rung unavailable and the test prints `SKIP: CPU lacks avx512` (no points are lost, and none
-// are earned for code that never ran); `scripts/grade` runs it on a grading machine that has it.
+// rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes here; grading counts
+// a rung its CPU cannot run as n/a, never as passed, so write it all the same.
 // The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before openmp.
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx512.c", "grade_id": "matmul_avx512", "points": 0, "solution": true}
