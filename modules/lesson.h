@@ -21,6 +21,7 @@ typedef struct {
  *   --list              print grade_ids and points, run nothing
  *   --only GRADE_ID     run one test
  *   --json FILE         also write {"module", "tests": [{"grade_id", "points", "max_points", "passed"}]}
+ *   env KL_LESSON_QUICK=1  run the graded tests only (skip the 0-point measure cells)
  *   --workload OP VARIANT D0 D1 D2
  *                       run one call of a variant and exit (what Massif profiles) */
 int kl_lesson_main(int argc, char **argv, const char *module, const kl_lesson_test *tests,
