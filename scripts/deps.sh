@@ -2,7 +2,8 @@
 # The one list of Debian packages kernellab needs, and a check/install of the missing ones.
 set -euo pipefail
 
-# build, test, benchmark (BLIS + Google Benchmark), profile (Massif), report, lessons, HTML checks.
+# build, test, benchmark (BLIS + Google Benchmark), profile (Massif), report, lessons, HTML checks,
+# the grading sandbox (bubblewrap).
 # OpenMP comes with gcc (libgomp): no libomp package.
 PACKAGES=(
   meson ninja-build gcc g++ pkg-config
@@ -10,6 +11,7 @@ PACKAGES=(
   valgrind
   python3 python3-matplotlib python3-scipy python3-jsonschema python3-nbformat
   chromium
+  bubblewrap
 )
 
 usage() {
