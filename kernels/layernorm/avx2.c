@@ -114,11 +114,18 @@ static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
         __m256 q0 = _mm256_setzero_ps(), q1 = q0, q2 = q0, q3 = q0, q4 = q0, q5 = q0, q6 = q0, q7 = q0;
         for (; i + 64 <= end; i += 64) {
-#define KL_SQ(q, k) do { __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * (k)), vm); \
-                         q = _mm256_fmadd_ps(d, d, q); } while (0)
-            KL_SQ(q0, 0); KL_SQ(q1, 1); KL_SQ(q2, 2); KL_SQ(q3, 3);
-            KL_SQ(q4, 4); KL_SQ(q5, 5); KL_SQ(q6, 6); KL_SQ(q7, 7);
-#undef KL_SQ
+            __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+            __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+            __m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vm);
+            __m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vm);
+            __m256 d4 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 32), vm);
+            __m256 d5 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 40), vm);
+            __m256 d6 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 48), vm);
+            __m256 d7 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 56), vm);
+            q0 = _mm256_fmadd_ps(d0, d0, q0), q1 = _mm256_fmadd_ps(d1, d1, q1);
+            q2 = _mm256_fmadd_ps(d2, d2, q2), q3 = _mm256_fmadd_ps(d3, d3, q3);
+            q4 = _mm256_fmadd_ps(d4, d4, q4), q5 = _mm256_fmadd_ps(d5, d5, q5);
+            q6 = _mm256_fmadd_ps(d6, d6, q6), q7 = _mm256_fmadd_ps(d7, d7, q7);
         }
         __m256 t0 = _mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3));
         __m256 t1 = _mm256_add_ps(_mm256_add_ps(q4, q5), _mm256_add_ps(q6, q7));
