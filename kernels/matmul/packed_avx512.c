@@ -81,6 +81,7 @@ const kl_gemm_kernel kl_gemm_avx512_kernel = {MR, NR, ukr_12x32, NULL, NULL};
 static inline __attribute__((always_inline)) void direct_tile(
     ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
     float beta, float *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
+    /* BEGIN SOLUTION */
     const float *ar[MR];
     for (int i = 0; i < MR; i++) ar[i] = A + (i < mr ? i : mr - 1) * lda;
     __mmask16 m0, m1;
@@ -100,6 +101,7 @@ static inline __attribute__((always_inline)) void direct_tile(
                          {c4_0, c4_1}, {c5_0, c5_1}, {c6_0, c6_1}, {c7_0, c7_1},
                          {c8_0, c8_1}, {c9_0, c9_1}, {c10_0, c10_1}, {c11_0, c11_1}};
     store_tile(acc, alpha, beta, C, ldc, mr, nr);
+    /* END SOLUTION */
 }
 
 kl_status kl_matmul_avx512_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lesson.h"
+#include "matmul/gemm.h" /* kl_gemm_pack_a/b, tested directly */
 
 // %% [markdown]
 // ## Part 1: Foundations
@@ -307,9 +308,81 @@ static int test_matmul_blocked(void) {
 // accumulators are a local array (no alias check), exactly what the "very-cheap" cost model
 // accepts. Fixed tile sizes and private accumulators are what make code easy to vectorise.
 
+// ### What you write for the packed rungs
+// The driver in `kernels/matmul/gemm.c` is yours, and every packed rung (packed, avx2, avx512,
+// openmp) runs it, so write it first, in this order:
+//
+// 1. `pack_a_mr` and `pack_b_nr`: the packing routines (the layouts are in `gemm.h`); their
+//    test comes right below.
+// 2. `macro_kernel`: loops 2 and 1, calling the micro-kernel on every MR×NR tile of one
+//    MC×NC block of C, the valid corner `mr`×`nr` at the fringes, with the epilogue if any.
+// 3. `gemm_team`: loops 5, 4 and 3 with the packing calls, beta on the first KC block only,
+//    and (for the openmp rung) the team's share of the MC blocks and its barriers.
+// 4. `kl_gemm_ep`: the entry that plans the blocks, allocates the scratch and runs the team.
+//
+// Then the 4×8 micro-kernel in `packed.c`; `test_matmul_packed` checks all of it together.
+// The AVX2 rung adds its own vectorised packing (`pack_a_6`, `pack_b_16` in `packed_avx2.c`)
+// and both SIMD rungs a direct path for small problems.
+
+// %% [code] {"kernel": "kernels/matmul/gemm.c", "grade_id": "matmul_gemm_driver", "points": 0, "solution": true}
+// The implementation lives in kernels/matmul/gemm.c; scripts/render inlines it here.
+
+// %% [markdown]
+// ### Testing the packing
+// Before the macro-kernel can use them, the two packing routines must lay a block out exactly
+// as the micro-kernel reads it (the contract in `gemm.h`): A's block as micro-panels
+// `Ap[r][p][i] = A[r·MR + i][p]`, B's panel as slivers `Bp[s][p][j] = B[p][s·NR + j]`, with the
+// rows (columns) past the edge of the block zero, so a fringe tile computes with zeros and
+// stores only its valid corner. The test packs blocks with every fringe and checks each float.
+
+// %% [code] {"grade_id": "test_matmul_packing", "points": 2, "locked": true}
+static int test_matmul_packing(void) {
+    enum { MC = 13, KC = 5, NC = 19, LDA = 7, LDB = 23 }; /* odd sizes: every fringe */
+    static const ptrdiff_t mrs[] = {4, 6, 12}, nrs[] = {8, 16, 32};
+    float A[MC * LDA], B[KC * LDB], Ap[16 * KC * 12], Bp[32 * KC * 32];
+    for (int i = 0; i < MC * LDA; i++) A[i] = (float)(i + 1);
+    for (int i = 0; i < KC * LDB; i++) B[i] = (float)(-i - 1);
+    kl_stub_reset();
+    for (size_t s = 0; s < sizeof mrs / sizeof mrs[0]; s++) {
+        const ptrdiff_t mr = mrs[s], panels = (MC + mr - 1) / mr;
+        for (size_t i = 0; i < sizeof Ap / sizeof Ap[0]; i++) Ap[i] = NAN;
+        kl_gemm_pack_a(mr, MC, KC, A, LDA, Ap);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        for (ptrdiff_t r = 0; r < panels; r++)
+            for (ptrdiff_t p = 0; p < KC; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) {
+                    ptrdiff_t row = r * mr + i;
+                    float want = row < MC ? A[row * LDA + p] : 0.0f, got = Ap[(r * KC + p) * mr + i];
+                    if (!(got == want))
+                        return KL_FAIL("kl_gemm_pack_a(mr=%td): Ap[panel %td][p %td][i %td] = %g, "
+                                       "expected A[%td][%td] = %g (edit kernels/matmul/gemm.c)",
+                                       mr, r, p, i, (double)got, row, p, (double)want);
+                }
+        const ptrdiff_t nr = nrs[s], slivers = (NC + nr - 1) / nr;
+        for (size_t i = 0; i < sizeof Bp / sizeof Bp[0]; i++) Bp[i] = NAN;
+        kl_gemm_pack_b(nr, KC, NC, B, LDB, Bp);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        for (ptrdiff_t q = 0; q < slivers; q++)
+            for (ptrdiff_t p = 0; p < KC; p++)
+                for (ptrdiff_t j = 0; j < nr; j++) {
+                    ptrdiff_t col = q * nr + j;
+                    float want = col < NC ? B[p * LDB + col] : 0.0f, got = Bp[(q * KC + p) * nr + j];
+                    if (!(got == want))
+                        return KL_FAIL("kl_gemm_pack_b(nr=%td): Bp[sliver %td][p %td][j %td] = %g, "
+                                       "expected B[%td][%td] = %g (edit kernels/matmul/gemm.c)",
+                                       nr, q, p, j, (double)got, p, col, (double)want);
+                }
+    }
+    printf("    pack_a (MR = 4, 6, 12) and pack_b (NR = 8, 16, 32) lay out %dx%d and %dx%d blocks as "
+           "the micro-kernels read them\n", MC, KC, KC, NC);
+    return 0;
+}
+
+// %% [markdown]
+// ### The 4×8 micro-kernel
+
 // %% [code] {"kernel": "kernels/matmul/packed.c", "grade_id": "matmul_packed", "points": 0, "solution": true}
-// The implementation lives in kernels/matmul/packed.c (micro-kernel) and kernels/matmul/gemm.c
-// (the five loops and packing); scripts/render inlines them here.
+// The implementation lives in kernels/matmul/packed.c; scripts/render inlines it here.
 
 // %% [markdown]
 // ### Testing the packed rung
@@ -744,6 +817,7 @@ int main(int argc, char **argv) {
         {"test_matmul_naive", 1, test_matmul_naive},
         {"test_matmul_interchange", 2, test_matmul_interchange},
         {"test_matmul_blocked", 3, test_matmul_blocked},
+        {"test_matmul_packing", 2, test_matmul_packing},
         {"test_matmul_packed", 3, test_matmul_packed},
         {"test_matmul_avx2", 3, test_matmul_avx2},
         {"test_matmul_avx512", 2, test_matmul_avx512},
