@@ -49,4 +49,6 @@ void blis_prepare() {
     benchmark::AddCustomContext("blis_openmp", bli_info_get_enable_openmp() ? "true" : "false");
 }
 
+void blis_set_threads(int threads) { bli_thread_set_num_threads(threads); }
+
 }  // namespace klb

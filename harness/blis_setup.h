@@ -5,4 +5,6 @@
 namespace klb {
 // Call once, first thing in main: may setenv BLIS_ARCH_TYPE, then bli_init().
 void blis_prepare();
+// BLIS's own team size for the calls that follow.
+void blis_set_threads(int threads);
 }  // namespace klb

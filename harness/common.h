@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernellab.h"
+#include "ops.h"
 
 namespace klb {
 
@@ -63,14 +64,38 @@ inline benchmark::Counter rate(double per_iteration) {
     return benchmark::Counter(per_iteration, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// One shape of an op: d[0..ndims) (kernels/ops/ops.h).
+struct Shape {
+    std::ptrdiff_t d[KL_OP_MAX_DIMS];
+};
+
 // "op/variant/key:value/.../threads:t": report.py parses these fields back.
 std::string bench_name(const std::string &op, const std::string &variant,
                        const std::vector<std::pair<std::string, std::string>> &fields, int threads);
 
+// Something timed beside an op's variants at each of its shapes: a peer library (BLIS, from
+// the op's descriptor, or another added with add_baseline) or a roof (memcpy of the same bytes,
+// LayerNorm's traffic bounds). Named "<op>/<name>/<dims>/threads:t" like the variants, and
+// checked before it is timed.
+struct Baseline {
+    kl_op op;
+    std::string name;
+    // Runs d[0] rows [lo, hi) of the call; with threads_itself, the whole call on its own team.
+    std::function<void(const kl_op_args &, std::ptrdiff_t lo, std::ptrdiff_t hi)> run;
+    bool threads_itself = false;
+    std::function<void(int)> set_threads;  // threads_itself: set the team size (may be empty)
+    // "" when the output is right; empty function: the op's own check (its float64 oracle).
+    std::function<std::string(const kl_op_args &)> check;
+    // Bytes per call for a GBps rate; empty function: the op's own bytes.
+    std::function<double(const ptrdiff_t *d)> bytes;
+    unsigned alloc_flags = 0;          // KL_ARGS_*: e.g. KL_ARGS_BASELINE for BLIS's ones[]
+    std::function<bool()> available;   // empty: always
+};
+// Register before register_ops(). Baselines run in the order added, after BLIS and memcpy.
+void add_baseline(const Baseline &b);
+
 void register_ceilings();
-void register_matmul();
-void register_relu();
-void register_layernorm();
-void register_linear_relu();
+void register_layernorm_bounds();  // add_baseline for LayerNorm's traffic bounds
+void register_ops();               // every op in the table: its variants and baselines
 
 }  // namespace klb

@@ -1,5 +1,6 @@
-// kl_bench: ceilings, then every available registry variant of matmul, relu and layernorm
-// against BLIS, all in one process. Own flags (parsed before Google Benchmark's):
+// kl_bench: ceilings, then every op of the op table (every available registry variant against
+// BLIS, OpenBLAS where it is a peer, and the op's roofs), all in one process. Own flags (parsed
+// before Google Benchmark's):
 //   --kl_set=quick|default   size set (default: default)
 // Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
 // --benchmark_report_aggregates_only=true (the report uses medians).
@@ -13,6 +14,7 @@
 #include "build_info.h"
 #include "common.h"
 #include "kl_git.h"
+#include "openblas_setup.h"
 
 namespace {
 
@@ -41,18 +43,31 @@ void add_context() {
     // Environment that changes threading or dispatch (libgomp's wait policy matters a lot on
     // a loaded machine: spinning waiters can starve the thread doing the work).
     for (const char *var : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
-                            "OMP_PLACES", "BLIS_NUM_THREADS", "KL_ISA"}) {
+                            "OMP_PLACES", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                            "KL_ISA"}) {
         const char *v = std::getenv(var);
         AddCustomContext(std::string("env/") + var, v ? v : "");
     }
-    // The registry, so the report knows each variant's rung and ISA.
+    // The registry, so the report knows each variant's rung and the ISA it runs (and needs).
     for (std::size_t i = 0; i < kl_variant_count(); i++) {
         const kl_variant *v = kl_variant_at(i);
         AddCustomContext(std::string("kl_variant/") + kl_op_name(v->op) + "/" + v->name,
-                         std::string("rung=") + v->rung + ";isa=" + kl_isa_name(v->isa) +
+                         std::string("rung=") + v->rung + ";isa=" + kl_isa_name(kl_variant_isa(v)) +
+                             ";needs=" + kl_isa_name(v->isa) +
                              ";threaded=" + (v->threaded ? "1" : "0") +
                              ";available=" + (kl_variant_available(v) ? "1" : "0") +
                              ";source=" + v->source);
+    }
+    // The op table, so the report knows each op without re-deriving it: its dims, the figure
+    // it is rated in, its BLIS baseline and whether it has a memcpy roof.
+    for (int o = 0; o < KL_OP_COUNT; o++) {
+        const kl_op_desc *op = kl_op_desc_of((kl_op)o);
+        if (!op) continue;
+        std::string dims;
+        for (int j = 0; j < op->ndims; j++) dims += (j ? "," : "") + std::string(op->dim_names[j]);
+        AddCustomContext(std::string("kl_op/") + op->name,
+                         "dims=" + dims + ";rate=" + op->rate + ";blis=" + op->blis_name +
+                             ";copy=" + (op->copy_roof[0] ? "memcpy" : ""));
     }
     FILE *f = std::fopen("/proc/cpuinfo", "r");
     char line[512];
@@ -101,13 +116,13 @@ int main(int argc, char **argv) {
     args.push_back(nullptr);
     int n = (int)args.size() - 1;
 
+    klb::openblas_prepare();  // first: its probe forks, and no thread may exist yet
     klb::blis_prepare();  // before any other BLIS call: may choose the sub-configuration
     add_context();
     klb::register_ceilings();
-    klb::register_matmul();
-    klb::register_relu();
-    klb::register_layernorm();
-    klb::register_linear_relu();
+    klb::register_layernorm_bounds();
+    klb::register_openblas_peers();
+    klb::register_ops();
 
     benchmark::Initialize(&n, args.data());
     if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;

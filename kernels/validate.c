@@ -1,7 +1,9 @@
 /* The checked entry points. Every argument rule of the kernel contract lives here, once,
  * so each raw kernel can assume: sizes >= 1, pointers valid, ld >= row, no bad alias,
  * and for matmul alpha != 0 and k >= 1 (the trivial cases are handled below). */
-#include "variants.h"
+#include "linear_relu/linear_relu.h"
+#include "matmul/matmul.h"
+#include "add/add.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -35,6 +37,14 @@ static int needs_pointer(size_t bytes, const void *p) { return bytes > 0 && p ==
 
 /* ---- matmul ---- */
 
+/* Sizes and leading dimensions only: what an empty call (m = 0 or n = 0) still checks. */
+static int matmul_sizes_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t lda, ptrdiff_t ldb,
+                           ptrdiff_t ldc) {
+    int ok = 1;
+    span_bytes(m, k, lda, &ok), span_bytes(k, n, ldb, &ok), span_bytes(m, n, ldc, &ok);
+    return ok;
+}
+
 static kl_status check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
                               const float *B, ptrdiff_t ldb, const float *C, ptrdiff_t ldc) {
     int ok = 1;
@@ -45,20 +55,15 @@ static kl_status check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float
     return KL_OK;
 }
 
-void kl_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *C, ptrdiff_t ldc) {
-    for (ptrdiff_t i = 0; i < m; i++)
-        for (ptrdiff_t j = 0; j < n; j++)
-            C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-}
-
 kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                         const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                         float *C, ptrdiff_t ldc) {
-    if (!v || v->op != KL_OP_MATMUL) return KL_EINVAL;
-    kl_status s = check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
+    if (!v || v->op != KL_OP_MATMUL || !matmul_sizes_ok(m, n, k, lda, ldb, ldc)) return KL_EINVAL;
+    const int empty = m == 0 || n == 0; /* a quick return: no pointer is checked or read */
+    kl_status s = empty ? KL_OK : check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
     if (s != KL_OK) return s;
     if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
-    if (m == 0 || n == 0) return KL_OK;
+    if (empty) return KL_OK;
     if (k == 0 || alpha == 0.0f) {
         kl_scale_c(m, n, beta, C, ldc);
         return KL_OK;
@@ -71,12 +76,37 @@ kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
 kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y) {
     if (!v || v->op != KL_OP_RELU) return KL_EINVAL;
     int ok = 1;
-    size_t bytes = contiguous_bytes(1, n, &ok);
+    size_t bytes = contiguous_bytes(1, n, &ok); /* 0 when n == 0: no pointer is checked */
     if (!ok || needs_pointer(bytes, x) || needs_pointer(bytes, y)) return KL_EINVAL;
     if (x != y && overlaps(x, bytes, y, bytes)) return KL_EINVAL; /* only exact in-place */
     if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
     if (n == 0) return KL_OK;
     return v->fn.relu(n, x, y);
+}
+
+/* ---- add ---- */
+
+kl_status kl_add_run(const kl_variant *v, ptrdiff_t n, const float *x, const float *y, float *z) {
+    if (!v || v->op != KL_OP_ADD) return KL_EINVAL;
+    int ok = 1;
+    size_t bytes = contiguous_bytes(1, n, &ok); /* 0 when n == 0: no pointer is checked */
+    if (!ok || needs_pointer(bytes, x) || needs_pointer(bytes, y) || needs_pointer(bytes, z))
+        return KL_EINVAL;
+    if ((z != x && overlaps(z, bytes, x, bytes)) || (z != y && overlaps(z, bytes, y, bytes)))
+        return KL_EINVAL; /* z may be x or y exactly */
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (n == 0) return KL_OK;
+    return v->fn.add(n, x, y, z);
+}
+
+kl_status kl_add_variant(const char *variant, ptrdiff_t n, const float *x, const float *y, float *z) {
+    if (!variant) return KL_EINVAL;
+    const kl_variant *v = kl_variant_find(KL_OP_ADD, variant);
+    return v ? kl_add_run(v, n, x, y, z) : KL_ENOTFOUND;
+}
+
+kl_status kl_add(ptrdiff_t n, const float *x, const float *y, float *z) {
+    return kl_add_run(kl_best_variant(KL_OP_ADD), n, x, y, z);
 }
 
 /* ---- layernorm ---- */
@@ -85,12 +115,13 @@ kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, 
                            const float *gamma, const float *beta, float eps, float *y,
                            float *mean, float *rstd) {
     if (!v || v->op != KL_OP_LAYERNORM) return KL_EINVAL;
-    if (!(eps >= 0.0f) || isinf(eps)) return KL_EINVAL; /* also rejects NaN */
+    /* eps > 0: with eps = 0 a constant row is 0 / 0. Also rejects NaN. */
+    if (!(eps > 0.0f) || isinf(eps)) return KL_EINVAL;
     int ok = 1;
     size_t xy = contiguous_bytes(rows, cols, &ok), gb = contiguous_bytes(1, cols, &ok);
     size_t stats = contiguous_bytes(1, rows, &ok);
     if (!ok) return KL_EINVAL;
-    if (xy == 0) stats = gb = 0; /* nothing is read or written */
+    if (xy == 0) stats = gb = 0; /* a quick return: no pointer is checked or read */
     if (needs_pointer(xy, x) || needs_pointer(xy, y) || needs_pointer(gb, gamma) ||
         needs_pointer(gb, beta))
         return KL_EINVAL;
@@ -117,14 +148,16 @@ kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, 
 kl_status kl_linear_relu_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                              const float *bias, float *C, ptrdiff_t ldc) {
-    if (!v || v->op != KL_OP_LINEAR_RELU) return KL_EINVAL;
-    kl_status s = check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
+    if (!v || v->op != KL_OP_LINEAR_RELU || !matmul_sizes_ok(m, n, k, lda, ldb, ldc))
+        return KL_EINVAL;
+    const int empty = m == 0 || n == 0; /* a quick return: no pointer is checked or read */
+    kl_status s = empty ? KL_OK : check_matmul(m, n, k, A, lda, B, ldb, C, ldc);
     if (s != KL_OK) return s;
     int ok = 1;
-    size_t c = span_bytes(m, n, ldc, &ok), b = bias ? contiguous_bytes(1, n, &ok) : 0;
+    size_t c = span_bytes(m, n, ldc, &ok), b = bias && !empty ? contiguous_bytes(1, n, &ok) : 0;
     if (!ok || overlaps(C, c, bias, b)) return KL_EINVAL;
     if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
-    if (m == 0 || n == 0) return KL_OK;
+    if (empty) return KL_OK;
     if (k == 0) { /* no product: C = relu(bias), A and B not read */
         kl_bias_relu(m, n, bias, C, ldc);
         return KL_OK;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "reference.h"
+#include "ops.h"
 
 extern char **environ;
 
@@ -64,50 +64,7 @@ int kl_lesson_skip_rung(kl_op op, const char *name, int build_optional) {
     return 0;
 }
 
-typedef struct { float *a, *b, *c, *c0, *g, *bt, *mean, *rstd; } buffers;
-
-static float *random_floats(size_t count, unsigned long long seed, float shift) {
-    float *p = malloc((count ? count : 1) * sizeof(float));
-    for (size_t i = 0; p && i < count; i++) p[i] = shift + kl_lesson_uniform(&seed);
-    return p;
-}
-
-/* matmul: a = A[d0][d2], b = B[d2][d1], c = C[d0][d1]; relu: a = x[d0], c = y[d0];
- * layernorm: a = x[d0][d1], g = gamma, bt = beta, c = y, mean, rstd. */
-static int make_buffers(kl_op op, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, float shift, buffers *bf) {
-    memset(bf, 0, sizeof *bf);
-    size_t m = (size_t)d0, n = (size_t)d1, k = (size_t)d2;
-    if (op == KL_OP_MATMUL) {
-        bf->a = random_floats(m * k, 1, 0), bf->b = random_floats(k * n, 2, 0);
-        bf->c = random_floats(m * n, 3, 0), bf->c0 = random_floats(m * n, 3, 0);
-        return bf->a && bf->b && bf->c && bf->c0;
-    }
-    if (op == KL_OP_RELU) {
-        bf->a = random_floats(m, 4, 0), bf->c = random_floats(m, 5, 0);
-        return bf->a && bf->c;
-    }
-    bf->a = random_floats(m * n, 6, shift), bf->c = random_floats(m * n, 7, 0);
-    bf->g = random_floats(n, 8, 1.0f), bf->bt = random_floats(n, 9, 0);
-    bf->mean = random_floats(m, 10, 0), bf->rstd = random_floats(m, 11, 0);
-    return bf->a && bf->c && bf->g && bf->bt && bf->mean && bf->rstd;
-}
-
-static void free_buffers(buffers *bf) {
-    float *all[] = {bf->a, bf->b, bf->c, bf->c0, bf->g, bf->bt, bf->mean, bf->rstd};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
-}
-
-static kl_status call(kl_op op, const char *variant, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2,
-                      buffers *bf) {
-    switch (op) {
-    case KL_OP_MATMUL:
-        return kl_matmul_variant(variant, d0, d1, d2, 1.0f, bf->a, d2, bf->b, d1, 0.5f, bf->c, d1);
-    case KL_OP_RELU: return kl_relu_variant(variant, d0, bf->a, bf->c);
-    default:
-        return kl_layernorm_variant(variant, d0, d1, bf->a, bf->g, bf->bt, 1e-5f, bf->c, bf->mean,
-                                    bf->rstd);
-    }
-}
+/* ---- one call through the op table (kernels/ops/ops.h) ------------------------------- */
 
 static int report_call(kl_status s, kl_op op, const char *variant);
 
@@ -148,138 +105,158 @@ static int report_call(kl_status s, kl_op op, const char *variant) {
     return say("%s/%s returned %s (%s)", kl_op_name(op), variant, kl_status_str(s), own);
 }
 
-static kl_status checked_call(kl_op op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
-                              ptrdiff_t d2, buffers *bf, int *fail) {
-    kl_stub_reset();
-    kl_status s = call(op, variant, d0, d1, d2, bf);
-    *fail = report_call(s, op, variant);
-    return s;
+
+/* Builds the arguments for dims d as c asks; returns 0, or 1 after printing why not. */
+static int prepare(const kl_op_desc *op, const ptrdiff_t *d, const kl_lesson_case *c,
+                   kl_op_args *a) {
+    kl_status s = kl_op_args_alloc(op, d, c ? c->pad : 0, c ? c->seed + 1 : 1, 0, a);
+    if (s != KL_OK) return KL_FAIL("%s: buffers for this shape: %s", op->name, kl_status_str(s));
+    for (int i = 0; c && i < op->nbufs; i++) {
+        const kl_op_buf *b = &op->bufs[i];
+        size_t n = kl_op_buf_floats(a, i);
+        if (c->shift && b->role == KL_BUF_IN && i == 0)
+            kl_op_fill(a, i, c->seed + 2, c->shift - 1.0f, c->shift + 1.0f);
+        for (int k = 0; k < 4 && c->nan_in[k]; k++)
+            if (strcmp(c->nan_in[k], b->name) == 0 && n > 0) a->buf[i][n / 2] = NAN;
+        if (c->drop_optional && (b->flags & KL_BUF_OPTIONAL)) a->buf[i] = NULL;
+    }
+    for (int j = 0; c && j < c->nparams && j < KL_OP_MAX_PARAMS; j++) {
+        int p = kl_op_param_index(op, c->params[j].name);
+        if (p < 0) return KL_FAIL("%s has no parameter '%s'", op->name, c->params[j].name);
+        a->p[p] = c->params[j].value;
+    }
+    return 0;
 }
 
-static int judge(kl_op op, const char *variant, const char *what, double worst, ptrdiff_t where) {
-    if (worst <= 1.0) return 0;
-    return say("%s: wrong result, error %.3g x tolerance at flat index %td (edit %s)", what, worst,
-               where, source_of(op, variant));
+int kl_lesson_check_case(kl_op o, const char *variant, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2,
+                         const kl_lesson_case *c) {
+    const kl_op_desc *op = kl_op_desc_of(o);
+    const ptrdiff_t d[3] = {d0, d1, d2};
+    char what[160];
+    int len = snprintf(what, sizeof what, "%s/%s", op ? op->name : "?", variant);
+    for (int j = 0; op && j < op->ndims && len > 0 && (size_t)len < sizeof what; j++)
+        len += snprintf(what + len, sizeof what - (size_t)len, " %s=%td", op->dim_names[j], d[j]);
+    if (!op) return KL_FAIL("no op %d in the op table", (int)o);
+    kl_op_args a;
+    int fail = prepare(op, d, c, &a);
+    const kl_variant *v = kl_variant_find(o, variant);
+    if (!fail && !v) fail = KL_FAIL("%s: no such variant", what);
+    if (!fail) {
+        kl_stub_reset();
+        kl_status st = kl_op_call(v, &a);
+        fail = report_call(st, o, variant);
+    }
+    if (!fail) {
+        ptrdiff_t where;
+        double worst = kl_op_check(&a, 0, &where);
+        if (!(worst <= 1.0))
+            fail = say("%s%s%s: wrong result, error %.3g x tolerance at flat index %td (edit %s)", what,
+                       c && c->pad ? " (padded rows)" : "",
+                       c && c->drop_optional ? " (optional inputs NULL)" : "", worst, where,
+                       source_of(o, variant));
+    }
+    kl_op_args_free(&a);
+    return fail;
 }
 
 int kl_lesson_check_matmul(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    buffers bf;
-    int fail = 1;
-    char what[96];
-    snprintf(what, sizeof what, "matmul/%s m=%td n=%td k=%td", variant, m, n, k);
-    if (make_buffers(KL_OP_MATMUL, m, n, k, 0, &bf) &&
-        (checked_call(KL_OP_MATMUL, variant, m, n, k, &bf, &fail), !fail)) {
-        ptrdiff_t where;
-        double worst = kl_check_matmul(m, n, k, 1.0f, bf.a, k, bf.b, n, 0.5f, bf.c0, bf.c, n, &where);
-        fail = judge(KL_OP_MATMUL, variant, what, worst, where);
-    }
-    free_buffers(&bf);
-    return fail;
+    /* beta 0.5: the lesson's rungs must scale C, not overwrite it */
+    const kl_lesson_case c = {.nparams = 1, .params = {{"beta", 0.5f}}};
+    return kl_lesson_check_case(KL_OP_MATMUL, variant, m, n, k, &c);
 }
 
 int kl_lesson_check_relu(const char *variant, ptrdiff_t n) {
-    buffers bf;
-    int fail = 1;
-    char what[64];
-    snprintf(what, sizeof what, "relu/%s n=%td", variant, n);
-    if (make_buffers(KL_OP_RELU, n, 0, 0, 0, &bf) &&
-        (checked_call(KL_OP_RELU, variant, n, 0, 0, &bf, &fail), !fail)) {
-        ptrdiff_t where;
-        fail = judge(KL_OP_RELU, variant, what, kl_check_relu(n, bf.a, bf.c, &where), where);
-    }
-    free_buffers(&bf);
-    return fail;
+    return kl_lesson_check_case(KL_OP_RELU, variant, n, 0, 0, NULL);
 }
 
 int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean) {
-    buffers bf;
-    int fail = 1;
-    char what[96];
-    snprintf(what, sizeof what, "layernorm/%s rows=%td cols=%td mean=%g", variant, rows, cols, row_mean);
-    if (make_buffers(KL_OP_LAYERNORM, rows, cols, 0, row_mean, &bf) &&
-        (checked_call(KL_OP_LAYERNORM, variant, rows, cols, 0, &bf, &fail), !fail)) {
-        ptrdiff_t where;
-        double worst = kl_check_layernorm(rows, cols, bf.a, bf.g, bf.bt, 1e-5f, bf.c, bf.mean,
-                                          bf.rstd, &where);
-        fail = judge(KL_OP_LAYERNORM, variant, what, worst, where);
-    }
-    free_buffers(&bf);
-    return fail;
+    const kl_lesson_case c = {.shift = row_mean};
+    return kl_lesson_check_case(KL_OP_LAYERNORM, variant, rows, cols, 0, &c);
 }
 
-int kl_lesson_implemented(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
+int kl_lesson_implemented(const char *op_name, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                           ptrdiff_t d2) {
-    kl_op o = KL_OP_COUNT;
-    for (int i = 0; i < KL_OP_COUNT; i++)
-        if (strcmp(op, kl_op_name((kl_op)i)) == 0) o = (kl_op)i;
-    buffers bf;
-    int fail = 1;
-    if (o != KL_OP_COUNT && make_buffers(o, d0, d1, d2, 0, &bf)) checked_call(o, variant, d0, d1, d2, &bf, &fail);
-    if (o != KL_OP_COUNT) free_buffers(&bf);
+    const kl_op_desc *op = kl_op_desc_named(op_name);
+    const kl_variant *v = op ? kl_variant_find(op->op, variant) : NULL;
+    const ptrdiff_t d[3] = {d0, d1, d2};
+    kl_op_args a;
+    if (!v) return !say("%s/%s: no such rung", op_name, variant);
+    if (kl_op_args_alloc(op, d, 0, 1, 0, &a) != KL_OK) return !say("%s/%s: out of memory", op_name, variant);
+    kl_stub_reset();
+    kl_status s = kl_op_call(v, &a);
+    int fail = report_call(s, op->op, variant);
+    kl_op_args_free(&a);
     return !fail;
 }
 
 /* ---- measuring ----------------------------------------------------------------------- */
-
-static kl_op op_named(const char *name) {
-    for (int op = 0; op < KL_OP_COUNT; op++)
-        if (strcmp(name, kl_op_name((kl_op)op)) == 0) return (kl_op)op;
-    return KL_OP_COUNT;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-double kl_lesson_median_seconds(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
-                                ptrdiff_t d2, int reps) {
-    kl_op o = op_named(op);
-    buffers bf;
+double kl_lesson_median_seconds(const char *op_name, const char *variant, ptrdiff_t d0,
+                                ptrdiff_t d1, ptrdiff_t d2, int reps) {
+    const kl_op_desc *op = kl_op_desc_named(op_name);
+    const kl_variant *v = op ? kl_variant_find(op->op, variant) : NULL;
+    const ptrdiff_t d[3] = {d0, d1, d2};
+    kl_op_args a;
     double median = NAN, *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1));
-    if (o != KL_OP_COUNT && t && reps > 0 && make_buffers(o, d0, d1, d2, 0, &bf)) {
+    if (v && t && reps > 0 && kl_op_args_alloc(op, d, 0, 1, KL_ARGS_NO_INITIAL, &a) == KL_OK) {
         int ok = 1;
         kl_stub_reset();
         for (int r = 0; r < reps && ok; r++) {
             double start = kl_lesson_now();
-            ok = call(o, variant, d0, d1, d2, &bf) == KL_OK;
+            ok = kl_op_call(v, &a) == KL_OK;
             t[r] = kl_lesson_now() - start;
         }
         if (ok && !kl_stub_reached()) {
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
             median = t[reps / 2];
         }
-        free_buffers(&bf);
     }
+    if (op) kl_op_args_free(&a);
     free(t);
     return median;
 }
 
+/* One call and nothing else (what Massif profiles): the op's buffers and the copies of its
+ * in-out buffers a check needs (matmul: A, B, C and C0), as kl_lesson_workload_bytes says. */
 static kl_lesson_own_workload g_own_workload;
 
 void kl_lesson_set_own_workload(kl_lesson_own_workload fn) { g_own_workload = fn; }
 
 static int run_workload(char **argv) {
-    kl_op op = op_named(argv[0]);
-    ptrdiff_t d[3];
-    for (int i = 0; i < 3; i++) d[i] = (ptrdiff_t)strtoll(argv[2 + i], NULL, 10);
-    if (strcmp(argv[0], "own") == 0 && g_own_workload) {
+    const kl_op_desc *op = kl_op_desc_named(argv[0]);
+    if (strcmp(argv[0], "own") == 0 && g_own_workload) { /* the lesson's own loop */
+        ptrdiff_t d[3];
+        for (int i = 0; i < 3; i++) d[i] = (ptrdiff_t)strtoll(argv[2 + i], NULL, 10);
         int rc = g_own_workload(argv[1], d[0], d[1], d[2]);
         if (rc) fprintf(stderr, "--workload own %s failed\n", argv[1]);
         return rc ? 1 : 0;
     }
-    if (op == KL_OP_COUNT) {
+    if (!op) {
         fprintf(stderr, "--workload: unknown op '%s'\n", argv[0]);
         return 2;
     }
-    buffers bf;
-    int ok = make_buffers(op, d[0], d[1], d[2], 0, &bf);
+    const kl_variant *v = kl_variant_find(op->op, argv[1]);
+    ptrdiff_t d[3];
+    for (int i = 0; i < 3; i++) d[i] = (ptrdiff_t)strtoll(argv[2 + i], NULL, 10);
+    kl_op_args a;
+    kl_status s = !v ? KL_ENOTFOUND : kl_op_args_alloc(op, d, 0, 1, 0, &a);
     kl_stub_reset();
-    kl_status s = ok ? call(op, argv[1], d[0], d[1], d[2], &bf) : KL_ENOMEM;
-    if (s == KL_OK && kl_stub_reached()) s = KL_EUNSUPPORTED;
-    free_buffers(&bf);
+    if (s == KL_OK) s = kl_op_call(v, &a);
+    if (s == KL_OK && kl_stub_reached()) s = KL_EUNSUPPORTED; /* a stub left its mark */
+    if (v) kl_op_args_free(&a);
     if (s != KL_OK) fprintf(stderr, "--workload %s/%s: %s\n", argv[0], argv[1], kl_status_str(s));
     return s == KL_OK ? 0 : 1;
+}
+
+size_t kl_lesson_workload_bytes(const char *op_name, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2) {
+    const kl_op_desc *op = kl_op_desc_named(op_name);
+    const ptrdiff_t d[3] = {d0, d1, d2};
+    return op ? kl_op_args_bytes(op, d, 0) : 0;
 }
 
 long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,

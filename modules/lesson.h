@@ -27,9 +27,28 @@ typedef struct {
 int kl_lesson_main(int argc, char **argv, const char *module, const kl_lesson_test *tests,
                    size_t count);
 
+/* How a check builds its inputs beyond the op's defaults (kernels/<op>/<op>_op.c); zero
+ * means the default. */
+typedef struct kl_lesson_case {
+    ptrdiff_t pad;       /* extra floats per row of strided buffers (matmul's lda, ldb, ldc) */
+    float shift;         /* the op's first input centred here, +-1 (1e4 shows cancellation) */
+    const char *nan_in[4]; /* inputs that get a NaN in their middle element (e.g. "A", "bias") */
+    int drop_optional;   /* NULL for optional inputs and outputs (bias, mean, rstd) */
+    unsigned seed;       /* another seed, for another draw of the same shape */
+    int nparams;
+    struct { const char *name; float value; } params[4]; /* e.g. {"beta", 0.5f} */
+} kl_lesson_case;
+
+/* Run `variant` of op on seeded random inputs of shape (d0, d1, d2), as case c says (NULL:
+ * the defaults), and hold it to the op's float64 oracle (its descriptor's check). Returns 0 on a
+ * match; prints why otherwise, and "not implemented yet" for a stub returning KL_EUNSUPPORTED. */
+int kl_lesson_check_case(kl_op op, const char *variant, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2,
+                         const kl_lesson_case *c);
+
 /* Run `variant` on seeded random inputs of this shape and hold it to the float64 oracle.
  * Returns 0 on a match. Prints why otherwise, and "not implemented yet" for a stub that
- * returns KL_EUNSUPPORTED. layernorm's row_mean shifts the inputs (1e4 shows cancellation). */
+ * returns KL_EUNSUPPORTED. matmul runs with beta 0.5 (C is scaled, not overwritten); layernorm's
+ * row_mean shifts the inputs (1e4 shows cancellation). */
 int kl_lesson_check_matmul(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 int kl_lesson_check_relu(const char *variant, ptrdiff_t n);
 int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean);
@@ -45,6 +64,10 @@ int kl_lesson_report(kl_op op, const char *variant, kl_status s);
  * Call it before profiling or timing a rung, so a stub fails instead of being skipped. */
 int kl_lesson_implemented(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                           ptrdiff_t d2);
+
+/* Heap bytes the `--workload` call allocates itself: the op's buffers (kernels/<op>/<op>_op.c)
+ * and a copy of each in-out one (matmul: A, B, C and C0). 0 for an unknown op. */
+size_t kl_lesson_workload_bytes(const char *op, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2);
 
 /* Peak heap bytes (Massif's mem_heap_B, largest snapshot) of one `--workload` call of this
  * lesson's own binary. Returns -1 when valgrind is not installed, or in an ASan build, which

@@ -2,9 +2,10 @@
 """Turn one kl_bench run (Google Benchmark JSON) into report.json and report.md.
 
 report.json follows reports/schema/report.v1.schema.json (documented in reports/README.md):
-machine and its measured ceilings, build, BLIS sub-configuration, one result per benchmark
-with its fraction of the relevant ceiling and its speedup over BLIS from the same run, the
-correctness summary, and scripts/profile's memory.json when given. Both files are written
+machine and its measured ceilings, build, BLIS sub-configuration and OpenBLAS core, one result
+per benchmark with its fraction of the relevant ceiling and its speedups over BLIS, over
+OpenBLAS and over the faster of the two from the same run, the correctness summary, and
+scripts/profile's memory.json when given. Both files are written
 only after the report validates; nothing is written on bad input.
 """
 import argparse
@@ -18,25 +19,58 @@ import validate_report  # noqa: E402
 from course import write_atomic  # noqa: E402
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-# The BLIS baseline each op's results are compared with (same size, same threads).
-BLIS_BASELINE = {"matmul": "blis", "relu": "blis_copyv", "layernorm": "blis_l1",
-                 "linear_relu": "blis_relu"}  # bli_sgemm + a separate bias+ReLU pass
-FLOP_OPS = ("matmul", "linear_relu")  # GFLOP/s against the FMA peak; the rest GB/s
+# What kl_bench records of each op from the C op table (bench.json context "kl_op/<op>"): its
+# dims, its rate (GFLOPS ops are held to the FMA peak, GBps ones to the copy ceilings), its BLIS
+# baseline (same size, same threads) and whether a same-run memcpy of its bytes is timed.
+# LEGACY_OPS stands in for bench.json files written before kl_bench recorded them.
+LEGACY_OPS = {
+    "matmul": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis", "copy": False},
+    "relu": {"dims": ["n"], "rate": "GBps", "blis": "blis_copyv", "copy": True},
+    "layernorm": {"dims": ["rows", "cols"], "rate": "GBps", "blis": "blis_l1", "copy": True},
+    "linear_relu": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis_relu", "copy": False},
+}
+
+
+def op_table(ctx):
+    """{op: {"dims", "rate", "blis", "copy"}} from bench.json's context (LEGACY_OPS without)."""
+    ops = {}
+    for key, val in sorted(ctx.items()):
+        if key.startswith("kl_op/"):
+            kv = dict(part.split("=", 1) for part in val.split(";") if "=" in part)
+            ops[key[len("kl_op/"):]] = {"dims": [d for d in kv.get("dims", "").split(",") if d],
+                                        "rate": kv.get("rate", "GBps"), "blis": kv.get("blis", ""),
+                                        "copy": kv.get("copy") == "memcpy"}
+    return ops or {op: dict(facts) for op, facts in LEGACY_OPS.items()}
+
+
+def ops_of(report):
+    """The op table a report was built with (older reports: LEGACY_OPS)."""
+    return report.get("ops") or LEGACY_OPS
+
+
+def flop_op(ops, op):
+    return ops[op]["rate"] == "GFLOPS"
+
+# OpenBLAS, the second peer, where kl_bench runs it: cblas_sgemm, and for linear_relu cblas_sgemm
+# then the same separate bias+ReLU pass as blis_relu. The "best peer" of a result is whichever
+# of the two baselines was faster at the same size and threads.
+OPENBLAS_BASELINE = {"matmul": "openblas", "linear_relu": "openblas_relu"}
 # LayerNorm's loads and stores without its arithmetic, with ordinary stores
 # (harness/bench_layernorm.cc): a kernel making the same passes and keeping y in cache cannot
 # be faster, so where they sit below a copy target, only a different pass structure (or
 # streaming y, which the rungs do from 8 x L2 on one thread, past L3 for a team) can meet it.
 TRAFFIC_BOUNDS = ("traffic_1pass", "traffic_2pass")
 ROOFS = {"memcpy", *TRAFFIC_BOUNDS}
-COPY_OPS = ("relu", "layernorm")  # ops measured against a same-run memcpy of the same bytes
 
 # The course performance targets: report.json "targets", the Targets section of report.md and
 # report.html. Each is checked on the BEST kernel variant at every (size, threads) case it covers.
 #   measure  "peak": GFLOP/s / this run's FMA peak (best ISA) at the same thread count;
 #            "blis": BLIS time / kernel time; "copy": memcpy time / kernel time (same bytes);
+#            "peer": time of the faster of BLIS and OpenBLAS / kernel time (both must be in the run);
 #   at       sizes that must be in the run ({size key: values}); a missing one is "not measured";
 #   within   (size key, lo, hi): every size of the run in lo..hi (None: open), at least one;
-#   "n" is the square matmul size (m = n = k).
+#   "n" is the square matmul size (m = n = k); "ws_bytes" the bytes of x and y (ReLU: 8 n,
+#   LayerNorm: 8 rows cols).
 TARGETS = (
     {"id": "matmul-peak-1t", "op": "matmul", "measure": "peak", "min": 0.90, "threads": (1,), "at": {"n": (1024, 2048)}},
     {"id": "matmul-peak-2t", "op": "matmul", "measure": "peak", "min": 0.85, "threads": (2,), "at": {"n": (1024, 2048)}},
@@ -46,6 +80,11 @@ TARGETS = (
     {"id": "relu-copy", "op": "relu", "measure": "copy", "min": 0.95, "threads": (1, 2), "at": {"ws": ("L2", "L3", "DRAM")}},
     {"id": "layernorm-copy", "op": "layernorm", "measure": "copy", "min": 0.85, "threads": (1, 2), "within": ("cols", 768, 4096)},
     {"id": "layernorm-blis", "op": "layernorm", "measure": "blis", "min": 2.0, "threads": (1, 2), "within": ("cols", 768, 4096)},
+    {"id": "matmul-peer-large", "op": "matmul", "measure": "peer", "min": 0.97, "threads": (1,), "within": ("n", 256, None)},
+    {"id": "matmul-peer-small", "op": "matmul", "measure": "peer", "min": 0.9, "threads": (1,), "within": ("n", None, 128)},
+    {"id": "matmul-peer-2t", "op": "matmul", "measure": "peer", "min": 0.95, "threads": (2,), "within": ("n", 512, None)},
+    {"id": "relu-copy-1mib", "op": "relu", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
+    {"id": "layernorm-copy-1mib", "op": "layernorm", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
 )
 
 
@@ -130,6 +169,7 @@ def build_report(bench, memory):
     if missing:
         raise BadInput(f"context lacks {', '.join(missing)}: not written by kl_bench")
     reg = registry(ctx)
+    ops = op_table(ctx)
     fma, copy, parsed = [], [], []
     for name, e in runs(bench).items():
         op, variant, f, real = parse_name(name)
@@ -147,13 +187,13 @@ def build_report(bench, memory):
             if "error" in e:
                 row["error"] = e["error"]
             continue
-        if op not in BLIS_BASELINE:
-            raise BadInput(f"{name}: unknown op '{op}'")
+        if op not in ops:
+            raise BadInput(f"{name}: unknown op '{op}' (not in the op table of bench.json's context)")
         parsed.append((name, op, variant, f, real, e))
 
     def ceiling_for(op, f):
         t = f["threads"]
-        if op in FLOP_OPS:  # the machine's peak: its best ISA at this thread count
+        if flop_op(ops, op):  # the machine's peak: its best ISA at this thread count
             c = [r for r in fma if r["threads"] == t and r["gflops"]]
             best = max(c, key=lambda r: r["gflops"], default=None)
             return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
@@ -162,39 +202,35 @@ def build_report(bench, memory):
         best = max(c, key=lambda r: r["gbps"], default=None)
         return (f"{best['method']}/{best['level']}/threads:{t}", best["gbps"]) if best else (None, None)
 
-    size_keys = ("m", "n", "k", "rows", "cols", "ws")
-    times = {}
     results = []
     for name, op, variant, f, real, e in parsed:
         info = reg.get((op, variant))
-        kind = "kernel" if info else "roof" if variant in ROOFS else "blis" if variant == BLIS_BASELINE[op] else None
+        kind = ("kernel" if info else "roof" if variant in ROOFS else "blis" if variant == ops[op]["blis"]
+                else "openblas" if variant == OPENBLAS_BASELINE.get(op) else None)
         if kind is None:
             raise BadInput(f"{name}: '{variant}' is neither in the registry (bench.json context) nor a baseline")
-        metric = "GFLOP/s" if op in FLOP_OPS else "GB/s"
+        metric = "GFLOP/s" if flop_op(ops, op) else "GB/s"
         r = {"name": name, "op": op, "variant": variant, "kind": kind,
              "rung": info.get("rung") if info else None, "isa": info.get("isa") if info else None,
-             "size": {k: f[k] for k in size_keys if k in f}, "threads": f["threads"],
+             "size": {k: f[k] for k in ops[op]["dims"] + ["ws"] if k in f}, "threads": f["threads"],
              "time_s": None, "time_basis": "real" if real else "cpu", "metric": metric,
              "value": None, "ceiling": None, "fraction_of_ceiling": None,
              "blis_baseline": None, "speedup_vs_blis": None,
+             "openblas_baseline": None, "speedup_vs_openblas": None,
+             "best_peer": None, "speedup_vs_best_peer": None,
              "copy_baseline": None, "fraction_of_copy": None, "error": None}
         if "error" in e:
             r["error"] = e["error"]
         else:
             _, r["value"], r["time_s"] = rate(e, real)
+            for key in ("flops", "bytes"):  # per call, from the op table (kl_bench counters)
+                if key in e:
+                    r[key] = float(e[key])
             r["ceiling"], peak = ceiling_for(op, f)
             r["fraction_of_ceiling"] = r["value"] / peak if peak else None
-            times[(op, variant, tuple(sorted(r["size"].items())), f["threads"])] = r["time_s"]
         results.append(r)
-    for r in results:  # speedup = BLIS time / this time: same work, same size, same threads
-        if r["error"]:
-            continue
-        base = BLIS_BASELINE[r["op"]]
-        t = times.get((r["op"], base, tuple(sorted(r["size"].items())), r["threads"]))
-        if t:
-            r["blis_baseline"] = f"{r['op']}/{base}"
-            r["speedup_vs_blis"] = t / r["time_s"]
-    add_copy_fractions(results)
+    add_peer_speedups(results)
+    add_copy_fractions(results, ops)
 
     failures = [{"name": r["name"], "error": r["error"]} for r in results if r["error"]]
     failures += [{"name": f"ceiling/{'fma' if 'isa' in c else 'copy'}", "error": c["error"]}
@@ -224,6 +260,8 @@ def build_report(bench, memory):
         "blis": {"version": ctx["blis_version"], "sub_configuration": ctx["blis_arch"],
                  "forced": ctx.get("blis_arch_forced") == "true", "how": ctx.get("blis_arch_how", ""),
                  "openmp": ctx.get("blis_openmp") == "true"},
+        "ops": ops,
+        "openblas": openblas_facts(ctx),
         "results": results,
         "correctness": {"all_passed": not failures, "checked": len(results), "failed": len(failures),
                         "failures": failures},
@@ -231,6 +269,17 @@ def build_report(bench, memory):
     }
     report["targets"] = evaluate_targets(report)
     return report
+
+
+def openblas_facts(ctx):
+    """The OpenBLAS that ran (or why none did); None for a bench.json from before it was a peer."""
+    if "openblas_loaded" not in ctx:
+        return None
+    if ctx["openblas_loaded"] != "true":
+        return {"loaded": False, "error": ctx.get("openblas_error", "not loaded")}
+    return {"loaded": True, "version": ctx.get("openblas_version", ""), "core": ctx.get("openblas_core", ""),
+            "forced": ctx.get("openblas_core_forced") == "true", "how": ctx.get("openblas_core_how", ""),
+            "config": ctx.get("openblas_config", "")}
 
 
 # ---- Copy baseline and targets --------------------------------------------------------------
@@ -241,7 +290,35 @@ def size_id(size):
     return tuple(sorted(size.items()))
 
 
-def add_copy_fractions(results):
+def add_peer_speedups(results):
+    """Set blis_baseline / speedup_vs_blis, openblas_baseline / speedup_vs_openblas (the peer's
+    time / this time: same work, same size, same threads, same clock), and best_peer /
+    speedup_vs_best_peer against the faster of the two there; null where a peer is absent."""
+    peers = {}
+    for r in results:
+        if r["kind"] in ("blis", "openblas") and not r["error"] and r["time_s"]:
+            peers[(r["kind"], r["op"], size_id(r["size"]), r["threads"])] = r
+    for r in results:
+        for kind in ("blis", "openblas"):
+            r[f"{kind}_baseline"], r[f"speedup_vs_{kind}"] = None, None
+        r["best_peer"], r["speedup_vs_best_peer"] = None, None
+        if r["error"] or not r["time_s"]:
+            continue
+        best = None
+        for kind in ("blis", "openblas"):
+            p = peers.get((kind, r["op"], size_id(r["size"]), r["threads"]))
+            if p and p["time_basis"] == r["time_basis"]:
+                r[f"{kind}_baseline"] = f"{r['op']}/{p['variant']}"
+                r[f"speedup_vs_{kind}"] = p["time_s"] / r["time_s"]
+                if best is None or p["time_s"] < best["time_s"]:
+                    best = p
+        if best:
+            r["best_peer"] = f"{r['op']}/{best['variant']}"
+            r["speedup_vs_best_peer"] = best["time_s"] / r["time_s"]
+    return results
+
+
+def add_copy_fractions(results, ops=None):
     """Set copy_baseline and fraction_of_copy (memcpy time / this time) on every relu and
     layernorm result that has a same-run memcpy of the same size at the same threads; null
     elsewhere. Unlike fraction_of_ceiling, both times come from the same benchmark run at the
@@ -252,7 +329,7 @@ def add_copy_fractions(results):
         r["copy_baseline"], r["fraction_of_copy"] = None, None
         m = memcpy.get((r["op"], size_id(r["size"]), r["threads"]))
         # both on one clock (older runs timed some kernels in CPU time): otherwise no ratio
-        if r["op"] in COPY_OPS and m and not r["error"] and r["time_s"] and r["time_basis"] == m["time_basis"]:
+        if (ops or LEGACY_OPS).get(r["op"], {}).get("copy") and m and not r["error"] and r["time_s"] and r["time_basis"] == m["time_basis"]:
             r["copy_baseline"] = f"{r['op']}/memcpy"
             r["fraction_of_copy"] = m["time_s"] / r["time_s"]
     return results
@@ -262,23 +339,45 @@ def target_size_value(op, size, key):
     """The value a target selects sizes by: for matmul "n" only square sizes count."""
     if op == "matmul" and key == "n" and not size.get("m") == size.get("n") == size.get("k"):
         return None
+    if key == "ws_bytes":
+        return ws_bytes(op, size)
     return size.get(key)
+
+
+def ws_bytes(op, size):
+    """Bytes of x and y of a ReLU or LayerNorm call (None for other ops)."""
+    if op == "relu" and "n" in size:
+        return 8 * size["n"]
+    if op == "layernorm" and "rows" in size:
+        return 8 * size["rows"] * size["cols"]
+    return None
+
+
+def bytes_str(b):
+    return f"{b >> 20} MiB" if b % (1 << 20) == 0 else f"{b >> 10} KiB" if b % 1024 == 0 else f"{b} bytes"
 
 
 def target_text(t):
     """(what, sizes) in words, from a TARGETS row."""
     peak = (f"{t['threads'][0]}-thread FMA peak" if len(t["threads"]) == 1 else "FMA peak at the same threads")
     what = {"peak": f"best variant >= {t['min']:.0%} of the same-run {peak} (best ISA)",
-            "blis": f"best variant >= {t['min']:g}x {t['op']}/{BLIS_BASELINE[t['op']]}",
-            "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)"}[t["measure"]]
+            "blis": f"best variant >= {t['min']:g}x {t['op']}/{LEGACY_OPS[t['op']]['blis']}",
+            "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)",
+            "peer": f"best variant >= {t['min']:g}x the faster of BLIS and OpenBLAS"}[t["measure"]]
     if "at" in t:
         (key, values), = t["at"].items()
         sizes = f"{key} = " + ", ".join(str(v) for v in values)
     else:
         key, lo, hi = t["within"]
+        if key == "ws_bytes":
+            key, lo, hi = "working set", lo and bytes_str(lo), hi and bytes_str(hi)
         sizes = ("every size" if lo is None and hi is None else f"every {key} >= {lo}" if hi is None
                  else f"every {key} <= {hi}" if lo is None else f"every size with {lo} <= {key} <= {hi}")
     return what, sizes
+
+
+REFERENCE_WORDS = {"peak": "FMA peak", "blis": "blis baseline", "copy": "copy baseline",
+                   "peer": "BLIS and OpenBLAS pair"}
 
 
 def evaluate_targets(report):
@@ -298,7 +397,14 @@ def evaluate_targets(report):
         """(name, value, clock): the FMA peak in GFLOP/s, or the baseline's time and basis."""
         if t["measure"] == "peak":
             return peaks.get(threads, (None, None)) + (None,)
-        variant = BLIS_BASELINE[t["op"]] if t["measure"] == "blis" else "memcpy"
+        if t["measure"] == "peer":  # both peers, or no reference: one alone is not "the better"
+            both = [[r for r in rs if r["kind"] == kind and not r["error"] and r["time_s"]]
+                    for kind in ("blis", "openblas")]
+            if not all(both):
+                return None, None, None
+            best = min((p[0] for p in both), key=lambda r: r["time_s"])
+            return f"{t['op']}/{best['variant']}", best["time_s"], best["time_basis"]
+        variant = ops_of(report)[t["op"]]["blis"] if t["measure"] == "blis" else "memcpy"
         base = [r for r in rs if r["variant"] == variant and not r["error"] and r["time_s"]]
         return (f"{t['op']}/{variant}", base[0]["time_s"], base[0]["time_basis"]) if base else (None, None, None)
 
@@ -310,7 +416,7 @@ def evaluate_targets(report):
         c["reference"], ref, clock = reference(t, rs, threads) if rs else (None, None, None)
         if not kernels or ref is None:
             c["note"] = ("not in this run" if not rs else "no kernel result" if not kernels
-                         else f"no {'FMA peak' if t['measure'] == 'peak' else t['measure'] + ' baseline'} in this run")
+                         else f"no {REFERENCE_WORDS[t['measure']]} in this run")
             return c
         ok = [r for r in kernels if not r["error"] and r["time_s"]]
         if not ok:
@@ -398,9 +504,14 @@ def summary_rows(report):
         rate_s = f"ERROR: {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}"
         pct = fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f")
         rows.append([r["op"], r["variant"], size_str(r["size"]), str(r["threads"]), rate_s,
-                     pct + ("%" if pct != "—" else ""), fmt(r["speedup_vs_blis"], ".2f") + ("x" if r["speedup_vs_blis"] else ""),
+                     pct + ("%" if pct != "—" else ""), times_str(r["speedup_vs_blis"]),
+                     times_str(r.get("speedup_vs_openblas")), times_str(r.get("speedup_vs_best_peer")),
                      percent(r.get("fraction_of_copy"))])
     return rows
+
+
+def times_str(x):
+    return "—" if x is None else f"{x:.2f}x"
 
 
 def percent(x):
@@ -411,7 +522,7 @@ def target_value_str(measure, value):
     """A target's figure as the target states it: % of peak or copy, or x BLIS."""
     if value is None:
         return "—"
-    return f"{value:.2f}x" if measure == "blis" else percent(value)
+    return f"{value:.2f}x" if measure in ("blis", "peer") else percent(value)
 
 
 def target_case_str(measure, c, with_value=True):
@@ -450,7 +561,7 @@ def targets_markdown(targets):
     return ["", "## Targets", "",
             "The course performance targets (`TARGETS` in scripts/report.py) on this run's numbers. Each "
             "case is one size and thread count; its figure is the best kernel variant there against the "
-            "same-run FMA peak, BLIS, or memcpy of the same bytes. **MISS**: some measured case falls "
+            "same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. **MISS**: some measured case falls "
             "short (the worst one is shown); *not measured*: a size or thread count the target needs was "
             "not in this run, so it cannot pass.", "",
             f"{counts['pass']} pass, {counts['miss']} missed, {counts['not measured']} not measured.", "",
@@ -461,6 +572,16 @@ def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def openblas_line(ob):
+    """The report.md line on the OpenBLAS peer."""
+    if ob is None:
+        return "- OpenBLAS: not in this run (kl_bench predates it as a peer)"
+    if not ob["loaded"]:
+        return f"- OpenBLAS: not loaded ({ob['error']}): no × OpenBLAS figures"
+    return (f"- OpenBLAS {ob['version']}, core `{ob['core']}` ({'forced' if ob['forced'] else 'auto'}: "
+            f"{ob['how']}); {ob['config']}")
 
 
 def markdown(report):
@@ -480,6 +601,7 @@ def markdown(report):
             f"- Build: {b['c_compiler']}, `{b['buildtype']}`, {b['flags']}; git `{b['git_commit']}`, kernellab {b['kl_version']}",
             f"- BLIS {bl['version']}, sub-configuration `{bl['sub_configuration']}` "
             f"({'forced' if bl['forced'] else 'auto'}: {bl['how']})",
+            openblas_line(report.get("openblas")),
             f"- Google Benchmark library build type: {run['benchmark_library_build_type']}", "",
             "## Ceilings (measured in this run)", "",
             table(["ceiling", "threads", "rate"],
@@ -488,7 +610,8 @@ def markdown(report):
                      for c in m["ceilings"]["copy"]])]
     notes = {
         "matmul": "C = A·B (alpha 1, beta 0), square n. GFLOP/s = 2n³/time; % of the best-ISA FMA peak at "
-                  "the same threads; × BLIS = bli_sgemm time / this time. The naive rung is not run above "
+                  "the same threads; × BLIS = bli_sgemm time / this time; × OpenBLAS = cblas_sgemm time / this "
+                  "time; × best = the faster of the two / this time. The naive rung is not run above "
                   "n = 512 (minutes per size). Above 2^27 multiply-adds the pre-timing check covers the first "
                   "and last 16 rows and every 8th row, all columns.",
         "relu": "y = max(x, 0), out of place. GB/s counts 8n bytes (read x, write y); % of the faster copy "
@@ -505,14 +628,20 @@ def markdown(report):
         "linear_relu": "C = relu(A·B + bias) (m, n, k as given). GFLOP/s = 2mnk/time (the epilogue is not "
                        "counted); % of the best-ISA FMA peak; `unfused` is the best matmul then a separate "
                        "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "
-                       "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time.",
+                       "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time; "
+                       "× OpenBLAS likewise with `openblas_relu` (cblas_sgemm, then the same pass); × best = "
+                       "the faster of the two / this time.",
     }
-    for op in ("matmul", "relu", "layernorm", "linear_relu"):
+    ops = ops_of(report)
+    for op in ops:
         rs = [r for r in report["results"] if r["op"] == op]
         if not rs:
             continue
+        copy_op = ops[op]["copy"]
         header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
-        header += ["% of copy"] if op in COPY_OPS else []
+        peers = op in OPENBLAS_BASELINE
+        header += ["× OpenBLAS", "× best"] if peers else []
+        header += ["% of copy"] if copy_op else []
         rows = []
         for r in rs:
             rows.append([r["variant"], r["rung"] or r["kind"], r["isa"] or "—", size_str(r["size"]),
@@ -521,8 +650,14 @@ def markdown(report):
                          f"**error:** {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}",
                          fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f"),
                          fmt(r["speedup_vs_blis"], ".2f")]
-                        + ([percent(r.get("fraction_of_copy"))] if op in COPY_OPS else []))
-        out += ["", f"## {op}", "", notes[op], "", table(header, rows)]
+                        + ([fmt(r.get("speedup_vs_openblas"), ".2f"), fmt(r.get("speedup_vs_best_peer"), ".2f")]
+                           if peers else [])
+                        + ([percent(r.get("fraction_of_copy"))] if copy_op else []))
+        work = "flops" if flop_op(ops, op) else "bytes"
+        note = notes.get(op, f"{op} ({', '.join(ops[op]['dims'])} as given): {rs[0]['metric']} = the {work} "
+                             f"one call must move or do (kl_bench's op table) / time; "
+                             f"× BLIS = time of `{ops[op]['blis']}` / this time.")
+        out += ["", f"## {op}", "", note, "", table(header, rows)]
     if report["memory"] is not None:
         out += ["", "## Memory", "", "From scripts/profile (memory.json), as written by it:", "", "```json",
                 json.dumps(report["memory"], indent=2)[:20000], "```"]
@@ -541,7 +676,8 @@ def load_json(path, what):
 
 
 def print_summary(report):
-    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS", "% of copy"]
+    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS", "x OpenBLAS", "x best",
+              "% of copy"]
     rows = [header] + summary_rows(report)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for i, r in enumerate(rows):

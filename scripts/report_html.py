@@ -3,9 +3,11 @@
 
 Reads REPORT_DIR/report.json (reports/schema/report.v1.schema.json, written by
 scripts/report.py; it must validate) and writes, atomically (temp file + rename):
-  - machine, build and BLIS facts (version, sub-configuration and how it was chosen);
+  - machine, build, BLIS and OpenBLAS facts (version, sub-configuration or core, and how each
+    was chosen);
   - the measured ceilings (FMA peak per ISA and thread count, copy bandwidth per level);
-  - matmul GFLOP/s vs n per rung, with BLIS and the FMA peaks as lines;
+  - matmul GFLOP/s vs n per rung, with BLIS, OpenBLAS and the FMA peaks as lines;
+  - matmul's best rung as x BLIS, x OpenBLAS and x the faster of the two, vs n, with the targets;
   - the course targets (pass / miss / not measured, worst case of each), near the top;
   - ReLU and LayerNorm GB/s vs bytes per call, with the memcpy roof, the copy ceilings and BLIS;
   - ReLU and LayerNorm as % of copy (memcpy of the same bytes, same run, same threads) per size,
@@ -48,6 +50,8 @@ PROG = "report_html.py"
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 ISA_ORDER = ["scalar", "avx2", "avx512"]
 BLIS_COLOR = "#111111"
+OPENBLAS_COLOR = "#6c3483"
+PEER_STYLE = {"blis": {"color": BLIS_COLOR, "marker": "s"}, "openblas": {"color": OPENBLAS_COLOR, "marker": "D"}}
 ROOF_COLOR = "#c0392b"
 BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (report_py.TRAFFIC_BOUNDS)
 BOUND_STYLE = {"traffic_1pass": "-.", "traffic_2pass": (0, (7, 2, 1, 2, 1, 2))}  # not ":" (ceilings)
@@ -96,9 +100,12 @@ def load_report(path):
 def with_derived_fields(report):
     """Fill in fraction_of_copy and targets when the report predates them; True if it did."""
     derived = False
-    if any(r["op"] in report_py.COPY_OPS and "fraction_of_copy" not in r for r in report["results"]):
-        report_py.add_copy_fractions(report["results"])
+    ops = report_py.ops_of(report)
+    if any(ops.get(r["op"], {}).get("copy") and "fraction_of_copy" not in r for r in report["results"]):
+        report_py.add_copy_fractions(report["results"], ops)
         derived = True
+    if any("speedup_vs_best_peer" not in r for r in report["results"]):
+        report_py.add_peer_speedups(report["results"])
     if "targets" not in report:
         report["targets"] = report_py.evaluate_targets(report)
         derived = True
@@ -133,23 +140,35 @@ def matmul_n(r):
     return s.get("n", s.get("m"))
 
 
+def legacy_work(r):
+    """(flops, bytes) per call for reports written before kl_bench recorded them (the C op
+    table's models, kernels/<op>/<op>_op.c, as they were then)."""
+    s, op = r["size"], r["op"]
+    if op in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
+        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
+        return 2 * m * n * k, 4 * (m * k + k * n + m * n + (n if op == "linear_relu" else 0))
+    if op == "relu":
+        return s["n"], 8 * s["n"]
+    if op == "layernorm":
+        rows, cols = s["rows"], s["cols"]
+        return 8 * rows * cols, 4 * (2 * rows * cols + 2 * cols + 2 * rows)
+    return None, None
+
+
+def work(r):
+    """(flops, bytes) of one call: from the report (kl_bench's op table), else legacy_work."""
+    if r.get("flops") is not None and r.get("bytes") is not None:
+        return r["flops"], r["bytes"]
+    return legacy_work(r)
+
+
 def bytes_per_call(r):
-    s = r["size"]
-    if r["op"] == "relu":
-        return 8 * s["n"]
-    return 4 * (2 * s["rows"] * s["cols"] + 2 * s["cols"] + 2 * s["rows"])
+    return work(r)[1]
 
 
 def intensity(r):
-    s = r["size"]
-    if r["op"] in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
-        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
-        b = 4 * (m * k + k * n + m * n + (n if r["op"] == "linear_relu" else 0))
-        return 2 * m * n * k / b if b else None
-    if r["op"] == "relu":
-        return 1 / 8
-    rows, cols = s["rows"], s["cols"]
-    return 8 * rows * cols / (4 * (2 * rows * cols + 2 * cols + 2 * rows))
+    flops, moved = work(r)
+    return flops / moved if flops is not None and moved else None
 
 
 def gflops(r):
@@ -240,10 +259,10 @@ def plot_matmul(report, results):
             pts = sorted((matmul_n(r), r["value"]) for r in rs if r["variant"] == v and r["threads"] == t)
             if pts:
                 ax.plot(*zip(*pts), label=v, **series_style(i))
-        blis = sorted((matmul_n(r), r["value"]) for r in rs if r["kind"] == "blis" and r["threads"] == t)
-        if blis:
-            ax.plot(*zip(*blis), color=BLIS_COLOR, linewidth=2.4, marker="s", markersize=4,
-                    label=f"BLIS ({report['blis']['sub_configuration']})")
+        for kind, label in peer_labels(report).items():
+            pts = sorted((matmul_n(r), r["value"]) for r in rs if r["kind"] == kind and r["threads"] == t)
+            if pts:
+                ax.plot(*zip(*pts), linewidth=2.4, markersize=4, label=label, **PEER_STYLE[kind])
         for j, (isa, p) in enumerate(fma_peaks(report, t).items()):
             ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
                        label=f"FMA peak {isa}: {p:.3g}")
@@ -253,6 +272,70 @@ def plot_matmul(report, results):
         ax.set_ylabel("GFLOP/s")
         ax.set_title(f"matmul, {t} thread{'s' if t > 1 else ''}")
         ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def peer_labels(report):
+    """{kind: legend label} of the peers: BLIS with its sub-configuration, OpenBLAS with its core."""
+    ob = report.get("openblas") or {}
+    return {"blis": f"BLIS ({report['blis']['sub_configuration']})",
+            "openblas": f"OpenBLAS ({ob.get('core') or 'core not recorded'})"}
+
+
+def peer_targets(report):
+    """[(threads, lo, hi, min)] of the report's "peer" targets on matmul."""
+    out = []
+    for t in report.get("targets") or []:
+        if t["measure"] == "peer" and t["op"] == "matmul":
+            tgt = next((x for x in report_py.TARGETS if x["id"] == t["id"]), None)
+            lo, hi = tgt["within"][1:] if tgt and "within" in tgt else (None, None)
+            out += [(n, lo, hi, t["min"]) for n in t["threads"]]
+    return out
+
+
+def plot_peers(report, results):
+    """matmul: the best kernel variant at each n as x BLIS, x OpenBLAS and x the faster of the
+    two (peer time / kernel time), one panel per thread count, the peer targets as segments."""
+    plt = plt_module()
+    rs = [r for r in results if r["op"] == "matmul" and r["kind"] == "kernel"
+          and r.get("speedup_vs_best_peer") is not None and matmul_n(r)]
+    if not rs:
+        return None
+    tcs = sorted({r["threads"] for r in rs})
+    fig, axes = plt.subplots(1, len(tcs), figsize=(5.2 * len(tcs) + 1.8, 3.6), squeeze=False, sharey=True)
+    goals = peer_targets(report)
+    for ax, t in zip(axes[0], tcs):
+        best = {}
+        for r in rs:
+            if r["threads"] == t and (matmul_n(r) not in best or r["value"] > best[matmul_n(r)]["value"]):
+                best[matmul_n(r)] = r
+        ns = sorted(best)
+        for key, label, style in (("speedup_vs_blis", "x BLIS", PEER_STYLE["blis"]),
+                                  ("speedup_vs_openblas", "x OpenBLAS", PEER_STYLE["openblas"]),
+                                  ("speedup_vs_best_peer", "x the faster of the two", {"color": "#e67e22", "marker": "o"})):
+            pts = [(n, best[n][key]) for n in ns if best[n].get(key) is not None]
+            if pts:
+                best_line = key.endswith("best_peer")  # wide and pale, under the peer it follows
+                ax.plot(*zip(*pts), label=label, linewidth=5.0 if best_line else 1.3, markersize=4,
+                        alpha=0.45 if best_line else 1.0, zorder=1 if best_line else 2, **style)
+        ax.axhline(1.0, color="#555", linewidth=0.8)
+        for n_threads, lo, hi, m in goals:  # over the run's sizes the target covers
+            inside = [n for n in ns if (lo is None or n >= lo) and (hi is None or n <= hi)]
+            if n_threads == t and inside:
+                ax.hlines(m, min(inside), max(inside), color="#27ae60", linestyle=":", linewidth=1.8,
+                          label=f"target {m:g}x the faster, n {min(inside)}..{max(inside)}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")  # ratios: 2x faster and 2x slower the same distance from 1
+        ax.set_xlabel("n (square matmul)")
+        ax.set_ylabel("peer time / best kernel time")
+        ax.set_title(f"matmul best rung, {t} thread{'s' if t > 1 else ''}")
+    handles = {}
+    for ax in axes[0]:
+        for h, lb in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lb, h)
+    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=7.5, loc="upper left",
+                       bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return png_data_uri(fig)
 
@@ -397,9 +480,9 @@ def draw_roofline(ax, t, peaks, bws, pts, lo, hi):
     for r, i, g in sorted(pts, key=lambda p: -p[2]):
         k = by_x.setdefault(round(math.log2(i), 2), 0)
         by_x[round(math.log2(i), 2)] += 1
-        blis = r["kind"] == "blis"
-        ax.scatter([i], [g], s=34, marker="s" if blis else "o", color=op_color.get(r["op"], "k"),
-                   edgecolors="black" if blis else "none", zorder=5)
+        peer = r["kind"] in PEER_STYLE
+        ax.scatter([i], [g], s=34, marker=PEER_STYLE[r["kind"]]["marker"] if peer else "o",
+                   color=op_color.get(r["op"], "k"), edgecolors="black" if peer else "none", zorder=5)
         right = k % 2 == 0
         ax.annotate(f"{r['op']}/{r['variant']}", (i, g), xytext=(6 if right else -6, 0),
                     textcoords="offset points", ha="left" if right else "right", va="center",
@@ -409,7 +492,7 @@ def draw_roofline(ax, t, peaks, bws, pts, lo, hi):
     ax.set_xlim(lo, hi)
     ax.set_xlabel("arithmetic intensity (flop / byte, compulsory traffic)")
     ax.set_ylabel("GFLOP/s")
-    ax.set_title(f"{t} thread{'s' if t > 1 else ''} (circle: kernellab, square: BLIS)")
+    ax.set_title(f"{t} thread{'s' if t > 1 else ''} (circle: kernellab, square: BLIS, diamond: OpenBLAS)")
     ax.legend(fontsize=7, loc="lower right")
 
 
@@ -459,7 +542,7 @@ def plot_ladder(results):
     for ax, (op, (label, metric, rows)) in zip(axes[0], lad.items()):
         names = [f"{v} ({t}T)" for v, _, _, t, _ in rows]
         sp = [s for *_, s in rows]
-        colors = [BLIS_COLOR if k == "blis" else "#2e86c1" for _, k, _, _, _ in rows]
+        colors = [PEER_STYLE[k]["color"] if k in PEER_STYLE else "#2e86c1" for _, k, _, _, _ in rows]
         y = list(range(len(rows)))
         ax.barh(y, sp, color=colors)
         ax.set_yticks(y)
@@ -556,8 +639,13 @@ def facts_section(report):
              ("Google Benchmark library build", run.get("benchmark_library_build_type"))]
     blis = [("BLIS version", bl["version"]), ("sub-configuration", bl["sub_configuration"]),
             ("chosen by", bl["how"]), ("forced", bl["forced"]), ("OpenMP", bl["openmp"])]
+    ob = report.get("openblas")
+    openblas = ([("OpenBLAS", "not in this run (older kl_bench)")] if ob is None else
+                [("OpenBLAS", "not loaded"), ("why", ob["error"])] if not ob["loaded"] else
+                [("OpenBLAS version", ob["version"]), ("core", ob["core"]), ("chosen by", ob["how"]),
+                 ("forced", ob["forced"]), ("config", ob["config"])])
     parts = ['<div class="facts">']
-    for title, rows in (("Machine", machine), ("Build", build), ("BLIS", blis)):
+    for title, rows in (("Machine", machine), ("Build", build), ("BLIS", blis), ("OpenBLAS", openblas)):
         parts.append(f"<div><h3>{title}</h3>" + table(["", ""], [(k, v) for k, v in rows]) + "</div>")
     parts.append("</div>")
     return "\n".join(parts)
@@ -621,13 +709,15 @@ def results_section(report):
         frac_cell = (num(frac, ".2f"), "num over" if frac is not None and frac > 1.0 else "num")
         rows.append((r["name"], r["kind"], r.get("rung") or "", r["threads"], r["metric"], num(r.get("value"), ".4g"),
                      r.get("ceiling") or "", frac_cell, num(r.get("speedup_vs_blis"), ".3g"),
+                     num(r.get("speedup_vs_openblas"), ".3g"), num(r.get("speedup_vs_best_peer"), ".3g"),
                      num(r.get("fraction_of_copy"), ".2f"), r.get("error") or ""))
         classes.append("failed" if r.get("error") else "")
     over = sum(1 for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0)
     note = (f"<p>{over} result(s) measured <em>above</em> their ceiling (shaded): the ceiling or the "
             f"byte model under-counts for them; read those fractions with care.</p>" if over else "")
     return note + table(["benchmark", "kind", "rung", "threads", "metric", "value", "ceiling",
-                         "fraction", "x BLIS", "of copy", "error"], rows, classes, num_cols=(3, 5, 8, 9))
+                         "fraction", "x BLIS", "x OpenBLAS", "x best peer", "of copy", "error"], rows, classes,
+                        num_cols=(3, 5, 8, 9, 10, 11))
 
 
 TARGET_BADGE = {"pass": ("ok", "pass"), "miss": ("bad", "MISS"), "not measured": ("na", "not measured")}
@@ -656,7 +746,8 @@ def targets_section(report, derived):
     counts = {k: sum(1 for t in targets if t["status"] == k) for k in TARGET_BADGE}
     head = (f"<p>{counts['pass']} pass, <b>{counts['miss']} missed</b>, {counts['not measured']} not measured. "
             "Each case is one size and thread count; its figure is the best kernel variant there against "
-            "the same-run FMA peak, BLIS, or memcpy of the same bytes. <em>not measured</em>: a size or "
+            "the same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. "
+            "<em>not measured</em>: a size or "
             "thread count the target needs was not in this run, so it cannot pass. The targets are "
             "<code>TARGETS</code> in scripts/report.py.</p>")
     if derived:
@@ -723,12 +814,16 @@ def render(report, source):
         f"{len(report['results'])} results</p>",
         failures, warn,
         "<h2>Targets</h2>", targets_section(report, derived),
-        "<h2>Machine, build and BLIS</h2>", facts_section(report),
+        "<h2>Machine, build, BLIS and OpenBLAS</h2>", facts_section(report),
         "<h2>Measured ceilings</h2>", ceilings_section(report),
         "<h2>Matmul</h2>",
         figure(plot_matmul(report, results), "plot-matmul", "matmul GFLOP/s vs n",
-               "GFLOP/s = 2 n<sup>3</sup> / time. BLIS (bli_sgemm) measured in the same run; "
-               "red lines are the FMA peaks measured in the same run at the same thread count."),
+               "GFLOP/s = 2 n<sup>3</sup> / time. BLIS (bli_sgemm) and OpenBLAS (cblas_sgemm) measured in "
+               "the same run; red lines are the FMA peaks measured in the same run at the same thread count."),
+        figure(plot_peers(report, results), "plot-peers", "matmul best rung against BLIS and OpenBLAS",
+               "The best kernel variant at each n: BLIS time / its time, OpenBLAS time / its time, and the "
+               "faster peer's time / its time (above 1: faster than that peer). Dotted green: the targets "
+               "against the faster of the two."),
         "<h2>ReLU and LayerNorm</h2>",
         figure(plot_bandwidth(report, results, "relu", "ReLU"), "plot-relu", "ReLU GB/s vs size",
                "GB/s counts read x + write y (8 n bytes). Copy roof: memcpy of the same bytes in the "
@@ -754,7 +849,8 @@ def render(report, source):
                "shown at its largest size."),
         "<h2>The ladder</h2>",
         figure(plot_ladder(results), "plot-ladder", "speedup over naive per rung",
-               "Each rung at the largest size where naive ran, best thread count; BLIS in black."),
+               "Each rung at the largest size where naive ran, best thread count; BLIS in black, "
+               "OpenBLAS in purple."),
         ladder_table(results),
         "<h2>Memory (Valgrind Massif)</h2>", memory_section(report),
         "<h2>All results</h2>",

@@ -4,18 +4,22 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_LINEAR_RELU};
+static const kl_op ops[] = {KL_OP_MATMUL, KL_OP_RELU, KL_OP_LAYERNORM, KL_OP_LINEAR_RELU, KL_OP_ADD};
 #define N_OPS (int)(sizeof ops / sizeof ops[0])
 
 static void group_status(void) {
     tu_group g;
     tu_begin_op(&g, "api", "status_str");
-    const kl_status all[] = {KL_OK, KL_EINVAL, KL_ENOMEM, KL_EUNSUPPORTED, KL_ENOTFOUND};
-    for (int i = 0; i < 5; i++) {
+    const kl_status all[] = {KL_OK, KL_EINVAL, KL_ENOMEM, KL_EUNSUPPORTED, KL_ENOTFOUND,
+                             KL_ETHREADS};
+    for (int i = 0; i < 6; i++) {
         const char *s = kl_status_str(all[i]);
         tu_check(&g, s && *s, "kl_status_str(%d) is NULL or empty", (int)all[i]);
         for (int j = 0; j < i && s; j++) {
@@ -78,7 +82,7 @@ static void group_registry(void) {
         tu_check(&g, kl_variant_names(ops[o], NULL, 0) == n, "%s: names(NULL, 0) != count", kl_op_name(ops[o]));
         tu_check(&g, !kl_variant_find(ops[o], "no-such-variant") && !kl_variant_find(ops[o], NULL),
                  "%s: find of an unknown or NULL name is not NULL", kl_op_name(ops[o]));
-        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm", "linear_relu"}[o]) == 0,
+        tu_check(&g, strcmp(kl_op_name(ops[o]), (const char *[]){"matmul", "relu", "layernorm", "linear_relu", "add"}[o]) == 0,
                  "kl_op_name(%d) = %s", o, kl_op_name(ops[o]));
     }
     tu_check(&g, strcmp(kl_isa_name(KL_ISA_SCALAR), "scalar") == 0 && strcmp(kl_isa_name(KL_ISA_AVX2), "avx2") == 0 &&
@@ -100,6 +104,119 @@ static void group_threads(void) {
     s = kl_set_num_threads(0);
     tu_check(&g, s == KL_OK && kl_get_num_threads() == before, "set(0): status=%s, get=%d, want %d",
              kl_status_str(s), kl_get_num_threads(), before);
+    /* the documented maximum: above it, refused and nothing changes */
+    s = kl_set_num_threads(KL_MAX_THREADS + 1);
+    tu_check(&g, s == KL_EINVAL && kl_get_num_threads() == before, "set(KL_MAX_THREADS + 1): %s",
+             kl_status_str(s));
+    s = kl_set_num_threads(1000);
+    tu_check(&g, s == KL_EINVAL && kl_get_num_threads() == before, "set(1000): %s", kl_status_str(s));
+    tu_check(&g, before <= KL_MAX_THREADS, "default %d above KL_MAX_THREADS", before);
+    kl_set_num_threads(0);
+    tu_end(&g);
+}
+
+/* Threads that cannot be started are a status, not the end of the process. In a child with
+ * little address space left (a thread's stack cannot be mapped), asking for KL_MAX_THREADS must
+ * return KL_ETHREADS, leave the setting alone, and the threaded rungs must still run. ASan
+ * reserves terabytes of shadow memory, so there the child cannot limit its address space. */
+static void group_thread_failure(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "thread start failure");
+#ifdef __SANITIZE_ADDRESS__
+    printf("SKIP api/* thread start failure: an address-space limit and ASan cannot mix\n");
+    tu_check(&g, 1, "skipped");
+#else
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        long pages = 0, page = sysconf(_SC_PAGESIZE);
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (!f || fscanf(f, "%ld", &pages) != 1) _exit(10);
+        fclose(f);
+        struct rlimit lim = {(rlim_t)pages * (rlim_t)page + (64u << 20),
+                             (rlim_t)pages * (rlim_t)page + (64u << 20)};
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(11);
+        int before = kl_get_num_threads();
+        kl_status s = kl_set_num_threads(KL_MAX_THREADS);
+        if (s != KL_ETHREADS) _exit(12);
+        if (kl_get_num_threads() != before) _exit(13);
+        float x[64], y[64];
+        for (int i = 0; i < 64; i++) x[i] = (float)i - 32.0f;
+        _exit(kl_relu(64, x, y) == KL_OK && y[0] == 0.0f && y[63] == 31.0f ? 0 : 14);
+    }
+    int status = 0;
+    tu_check(&g, pid > 0 && waitpid(pid, &status, 0) == pid, "fork/wait failed");
+    tu_check(&g, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+             "child: %s %d (10/11: setup; 12: not KL_ETHREADS; 13: setting changed; 14: relu)",
+             WIFEXITED(status) ? "exit" : "signal",
+             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+#endif
+    tu_end(&g);
+}
+
+/* add's own rules: z may be x or y exactly (in place), any other overlap is refused. */
+static void group_add_aliasing(void) {
+    tu_group g;
+    tu_begin_op(&g, "add", "aliasing");
+    float x[37], y[37], z[38];
+    for (int i = 0; i < 37; i++) x[i] = 0.25f * (float)i - 3.0f, y[i] = 1.5f - 0.5f * (float)i;
+    for (size_t i = 0; i < kl_variant_count(); i++) {
+        const kl_variant *v = kl_variant_at(i);
+        if (v->op != KL_OP_ADD || !kl_variant_available(v)) continue;
+        float a[37], b[37];
+        memcpy(a, x, sizeof a), memcpy(b, y, sizeof b);
+        kl_status s1 = kl_add_run(v, 37, a, y, a); /* z = x */
+        kl_status s2 = kl_add_run(v, 37, x, b, b); /* z = y */
+        int same = 1;
+        for (int j = 0; j < 37; j++) same &= a[j] == x[j] + y[j] && b[j] == x[j] + y[j];
+        kl_status s3 = kl_add_run(v, 36, z, y, z + 1); /* z overlaps x, shifted */
+        tu_check(&g, s1 == KL_OK && s2 == KL_OK && same && s3 == KL_EINVAL,
+                 "add/%s: in place %s, %s, exact %d; shifted overlap %s", v->name,
+                 kl_status_str(s1), kl_status_str(s2), same, kl_status_str(s3));
+    }
+    tu_end(&g);
+}
+
+/* An empty call (m = 0 or n = 0, n = 0, rows = 0 or cols = 0) returns KL_OK without looking at
+ * any pointer, as BLAS does; sizes and leading dimensions are still checked. */
+static void group_quick_return(void) {
+    tu_group g;
+    tu_begin_op(&g, "api", "quick return");
+    float dummy[4] = {0};
+    for (int o = 0; o < N_OPS; o++) {
+        const kl_variant *v = kl_best_variant(ops[o]);
+        if (!v) continue;
+        kl_status a = KL_OK, b = KL_OK, bad = KL_OK;
+        switch (ops[o]) {
+        case KL_OP_MATMUL:
+            a = kl_matmul_run(v, 0, 5, 7, 1.0f, NULL, 7, NULL, 5, 0.0f, NULL, 5);
+            b = kl_matmul_run(v, 5, 0, 7, 1.0f, NULL, 7, NULL, 1, 0.0f, NULL, 1);
+            bad = kl_matmul_run(v, 0, 5, 7, 1.0f, NULL, 7, NULL, 4, 0.0f, NULL, 5); /* ldb < n */
+            break;
+        case KL_OP_LINEAR_RELU:
+            a = kl_linear_relu_run(v, 0, 5, 7, NULL, 7, NULL, 5, NULL, NULL, 5);
+            b = kl_linear_relu_run(v, 5, 0, 7, NULL, 7, NULL, 1, dummy, NULL, 1);
+            bad = kl_linear_relu_run(v, -1, 5, 7, NULL, 7, NULL, 5, NULL, NULL, 5);
+            break;
+        case KL_OP_RELU:
+            a = b = kl_relu_run(v, 0, NULL, NULL);
+            bad = kl_relu_run(v, -1, NULL, NULL);
+            break;
+        case KL_OP_ADD:
+            a = b = kl_add_run(v, 0, NULL, NULL, NULL);
+            bad = kl_add_run(v, -3, NULL, NULL, NULL);
+            break;
+        case KL_OP_LAYERNORM:
+            a = kl_layernorm_run(v, 0, 9, NULL, NULL, NULL, 1e-5f, NULL, NULL, NULL);
+            b = kl_layernorm_run(v, 9, 0, NULL, NULL, NULL, 1e-5f, NULL, NULL, NULL);
+            bad = kl_layernorm_run(v, 0, 9, NULL, NULL, NULL, 0.0f, NULL, NULL, NULL); /* eps */
+            break;
+        default: break;
+        }
+        tu_check(&g, a == KL_OK && b == KL_OK && bad == KL_EINVAL,
+                 "%s/%s: empty calls %s, %s; bad sizes %s", kl_op_name(ops[o]), v->name,
+                 kl_status_str(a), kl_status_str(b), kl_status_str(bad));
+    }
     tu_end(&g);
 }
 
@@ -251,6 +368,20 @@ static void group_dispatch(void) {
         tu_check(&g, b && b->isa <= kl_cpu_isa(), "%s: best variant %s needs %s", kl_op_name(ops[o]),
                  b ? b->name : "NULL", b ? kl_isa_name(b->isa) : "-");
     }
+    /* what each rung runs: its own ISA, or (rungs that dispatch) the best the CPU allows */
+    for (size_t i = 0; i < kl_variant_count(); i++) {
+        const kl_variant *v = kl_variant_at(i);
+        if (!kl_variant_available(v)) continue;
+        kl_isa runs = kl_variant_isa(v), want = v->isa;
+        if (v->dispatched_isa && v->op != KL_OP_LINEAR_RELU) want = kl_cpu_isa();
+        if (v->op == KL_OP_LINEAR_RELU && v->dispatched_isa)
+            want = strcmp(v->name, "unfused") == 0 ? kl_variant_isa(kl_best_variant(KL_OP_MATMUL))
+                                                   : kl_cpu_isa();
+        tu_check(&g, runs == want && runs >= v->isa && runs <= kl_cpu_isa(),
+                 "%s/%s runs %s, want %s (needs %s, CPU %s)", kl_op_name(v->op), v->name,
+                 kl_isa_name(runs), kl_isa_name(want), kl_isa_name(v->isa),
+                 kl_isa_name(kl_cpu_isa()));
+    }
     const char *why = matmul_problem(37, 29, 41);
     tu_check(&g, !why, "kl_matmul 37x29x41: %s", why);
     why = relu_problem(1001);
@@ -264,6 +395,9 @@ int main(void) {
     group_status();
     group_registry();
     group_threads();
+    group_thread_failure();
+    group_quick_return();
+    group_add_aliasing();
     group_caches();
     group_dispatch();
     group_concurrent();

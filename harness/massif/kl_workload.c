@@ -4,28 +4,23 @@
  *   kl_workload OP VARIANT D0 D1 D2 [--threads T] --predict
  *                                                   print the predicted heap bytes as JSON, run nothing
  *   kl_workload --list                              print "op variant rung isa available" per line
+ *                                                   (isa: what it runs here, kl_variant_isa)
  *   kl_workload --blis-info                         print BLIS's version and sub-configuration as JSON
  *
  * OP is matmul, relu, layernorm or linear_relu; VARIANT is a registry name or "blis". Sizes are
  * (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm, as
  * in the registry.
  *
- * Heap the workload itself allocates, exactly (one malloc per array, float32, freed at exit):
- *   matmul     A[m][k], B[k][n], C[m][n]            4 (m k + k n + m n) bytes
- *   relu       x[n], y[n]                           8 n bytes
- *   layernorm  x, y [rows][cols]; gamma, beta [cols]; mean, rstd [rows]
- *                                                   4 (2 rows cols + 2 cols + 2 rows) bytes
- *   layernorm with blis: also ones[cols], which BLIS's level-1 composition needs: + 4 cols
- *   linear_relu A[m][k], B[k][n], bias[n], C[m][n] 4 (m k + k n + n + m n) bytes
- * Predicted peak = those bytes + the variant's scratch_bytes(D0, D1, D2, threads) from the
- * registry (0 when it has none). BLIS's own packing buffers have no formula here: for blis the
- * prediction is the arrays alone, and scripts/profile does not flag it.
+ * Heap the workload itself allocates, exactly: the op's buffers as its descriptor lists them
+ * (kernels/<op>/<op>_op.c; one allocation each, float32, freed at exit), without the copies
+ * a check needs, plus the BLIS baseline's own buffers for blis (layernorm's ones[cols]):
+ * kl_op_args_bytes. Predicted peak = those bytes + the variant's scratch_bytes(D0, D1, D2,
+ * threads) from the registry (0 when it has none). BLIS's own packing buffers have no formula
+ * here: for blis the prediction is the arrays alone, and scripts/profile does not flag it.
  *
- * The calls are the benchmark's: matmul C = 1 A B + 0 C (bli_sgemm, row-major strides for
- * blis); relu out of place (blis: bli_scopyv, the same traffic: BLIS has no ReLU); layernorm
- * eps 1e-5 with mean and rstd written (blis: the level-1 composition of harness/bench_layernorm.cc);
- * linear_relu with a bias (blis: bli_sgemm, then a bias + ReLU pass over C).
- * Nothing is printed while the arrays are live, so stdio's buffer is not in the peak. */
+ * The call is the one kl_bench times, with the descriptor's parameters; blis runs the op's BLIS
+ * baseline (kl_bench's too). Nothing is printed while the arrays are live, so stdio's buffer is
+ * not in the peak. */
 #define _POSIX_C_SOURCE 200809L
 #include <blis.h>
 #include <errno.h>
@@ -37,8 +32,7 @@
 
 #include "blis_arch.h"
 #include "kernellab.h"
-
-static const float kEps = 1e-5f;
+#include "ops.h"
 
 static void usage(FILE *f) {
     fputs("usage: kl_workload OP VARIANT D0 D1 D2 [--threads T] [--predict]\n"
@@ -47,12 +41,6 @@ static void usage(FILE *f) {
           "OP: matmul or linear_relu (D0..D2 = m n k), relu (n 0 0), layernorm (rows cols 0).\n"
           "--predict prints {\"io_bytes\", \"scratch_bytes\", \"predicted_bytes\"} and runs nothing.\n",
           f);
-}
-
-static int parse_op(const char *s, kl_op *op) {
-    for (int i = 0; i < KL_OP_COUNT; i++)
-        if (strcmp(s, kl_op_name((kl_op)i)) == 0) return *op = (kl_op)i, 1;
-    return 0;
 }
 
 static int parse_size(const char *s, ptrdiff_t *out) {
@@ -64,53 +52,16 @@ static int parse_size(const char *s, ptrdiff_t *out) {
     return 1;
 }
 
-static int is_blis(const char *variant) {
-    return strcmp(variant, "blis") == 0 || strcmp(variant, "blis_copyv") == 0 ||
-           strcmp(variant, "blis_l1") == 0;
-}
-
-/* Bytes of the arrays the workload allocates (see the top of this file). */
-static size_t io_floats(kl_op op, int blis, size_t d0, size_t d1, size_t d2) {
-    switch (op) {
-    case KL_OP_MATMUL: return d0 * d2 + d2 * d1 + d0 * d1;
-    case KL_OP_RELU: return 2 * d0;
-    case KL_OP_LINEAR_RELU: return d0 * d2 + d2 * d1 + d1 + d0 * d1;
-    default: return 2 * d0 * d1 + 2 * d1 + 2 * d0 + (blis ? d1 : 0);
-    }
-}
-
-static float *floats(size_t count, uint64_t seed, float lo, float hi) {
-    float *p = malloc(count ? count * sizeof(float) : 1);
-    for (size_t i = 0; p && i < count; i++) { /* xorshift64*, uniform in [lo, hi) */
-        seed ^= seed >> 12, seed ^= seed << 25, seed ^= seed >> 27;
-        float u = (float)((seed * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 24);
-        p[i] = lo + (hi - lo) * u;
-    }
-    return p;
-}
-
-/* BLIS's level-1 LayerNorm, one row at a time (as harness/bench_layernorm.cc's baseline). */
-static void blis_layernorm(dim_t rows, dim_t cols, float *x, const float *g, const float *b,
-                           float *ones, float *y, float *mean, float *rstd) {
-    for (dim_t r = 0; r < rows; r++) {
-        float *xr = x + r * cols, *yr = y + r * cols, sum = 0, ss = 0;
-        bli_sdotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, cols, xr, 1, ones, 1, &sum);
-        float mu = cols ? sum / (float)cols : 0, neg = -mu;
-        bli_scopyv(BLIS_NO_CONJUGATE, cols, xr, 1, yr, 1);
-        bli_saxpyv(BLIS_NO_CONJUGATE, cols, &neg, ones, 1, yr, 1);
-        bli_sdotv(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, cols, yr, 1, yr, 1, &ss);
-        float rs = 1.0f / sqrtf((cols ? ss / (float)cols : 0) + kEps);
-        bli_sscalv(BLIS_NO_CONJUGATE, cols, &rs, yr, 1);
-        for (dim_t c = 0; c < cols; c++) yr[c] = yr[c] * g[c] + b[c];
-        mean[r] = mu, rstd[r] = rs;
-    }
+/* "blis", or the op's BLIS baseline by its benchmark name ("blis_copyv", ...). */
+static int is_blis(const kl_op_desc *op, const char *variant) {
+    return strcmp(variant, "blis") == 0 || strcmp(variant, op->blis_name) == 0;
 }
 
 static int list_variants(void) {
     for (size_t i = 0; i < kl_variant_count(); i++) {
         const kl_variant *v = kl_variant_at(i);
-        printf("%s %s %s %s %d\n", kl_op_name(v->op), v->name, v->rung, kl_isa_name(v->isa),
-               kl_variant_available(v));
+        printf("%s %s %s %s %d\n", kl_op_name(v->op), v->name, v->rung,
+               kl_isa_name(kl_variant_isa(v)), kl_variant_available(v));
     }
     for (int op = 0; op < KL_OP_COUNT; op++)
         printf("%s blis blis %s 1\n", kl_op_name((kl_op)op), kl_isa_name(kl_cpu_isa()));
@@ -150,10 +101,11 @@ int main(int argc, char **argv) {
     }
     if (npos != 5) return usage(stderr), 2;
 
-    kl_op op;
+    const kl_op_desc *op = kl_op_desc_named(pos[0]);
     ptrdiff_t d[3];
-    if (!parse_op(pos[0], &op)) {
-        fprintf(stderr, "kl_workload: unknown op '%s' (matmul, relu, layernorm)\n", pos[0]);
+    if (!op) {
+        fprintf(stderr, "kl_workload: unknown op '%s' (matmul, relu, layernorm, linear_relu)\n",
+                pos[0]);
         return 2;
     }
     for (int i = 0; i < 3; i++)
@@ -162,8 +114,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     const char *name = pos[1];
-    const int blis = is_blis(name);
-    const kl_variant *v = blis ? NULL : kl_variant_find(op, name);
+    const int blis = is_blis(op, name);
+    const kl_variant *v = blis ? NULL : kl_variant_find(op->op, name);
     if (!blis && !v) {
         fprintf(stderr, "kl_workload: no %s variant named '%s' (see --list)\n", pos[0], name);
         return 2;
@@ -173,11 +125,10 @@ int main(int argc, char **argv) {
                 kl_isa_name(v->isa), kl_isa_name(kl_cpu_isa()));
         return 3;
     }
-    /* relu ignores d1, d2; layernorm ignores d2 (the registry's convention). */
-    if (op == KL_OP_RELU) d[1] = d[2] = 0;
-    if (op == KL_OP_LAYERNORM) d[2] = 0;
+    for (int i = op->ndims; i < 3; i++) d[i] = 0; /* dims the op does not have */
     const int t_eff = v && v->threaded ? threads : 1;
-    const size_t io = sizeof(float) * io_floats(op, blis, (size_t)d[0], (size_t)d[1], (size_t)d[2]);
+    const unsigned flags = KL_ARGS_NO_INITIAL | (blis ? KL_ARGS_BASELINE : 0);
+    const size_t io = kl_op_args_bytes(op, d, flags);
     const size_t scratch = v && v->scratch_bytes ? v->scratch_bytes(d[0], d[1], d[2], t_eff) : 0;
 
     if (predict) {
@@ -196,71 +147,15 @@ int main(int argc, char **argv) {
         kl_set_num_threads(threads);
     }
 
-    kl_status s = KL_ENOMEM;
-    if (op == KL_OP_MATMUL) {
-        ptrdiff_t m = d[0], n = d[1], k = d[2];
-        float *A = floats((size_t)(m * k), 1, -1, 1), *B = floats((size_t)(k * n), 2, -1, 1);
-        float *C = floats((size_t)(m * n), 3, -1, 1);
-        if (A && B && C) {
-            if (blis) {
-                float alpha = 1, beta = 0;
-                bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &alpha, A, k, 1, B, n, 1,
-                          &beta, C, n, 1);
-                s = KL_OK;
-            } else {
-                s = kl_matmul_run(v, m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
-            }
-        }
-        free(A), free(B), free(C);
-    } else if (op == KL_OP_RELU) {
-        ptrdiff_t n = d[0];
-        float *x = floats((size_t)n, 4, -1, 1), *y = floats((size_t)n, 5, -1, 1);
-        if (x && y) {
-            if (blis) {
-                bli_scopyv(BLIS_NO_CONJUGATE, n, x, 1, y, 1);
-                s = KL_OK;
-            } else {
-                s = kl_relu_run(v, n, x, y);
-            }
-        }
-        free(x), free(y);
-    } else if (op == KL_OP_LINEAR_RELU) {
-        ptrdiff_t m = d[0], n = d[1], k = d[2];
-        float *A = floats((size_t)(m * k), 1, -1, 1), *B = floats((size_t)(k * n), 2, -1, 1);
-        float *bias = floats((size_t)n, 13, -1, 1), *C = floats((size_t)(m * n), 3, -1, 1);
-        if (A && B && bias && C) {
-            if (blis) {
-                float alpha = 1, beta = 0;
-                bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &alpha, A, k, 1, B, n, 1,
-                          &beta, C, n, 1);
-                for (ptrdiff_t i = 0; i < m; i++)
-                    for (ptrdiff_t j = 0; j < n; j++) {
-                        float x = C[i * n + j] + bias[j];
-                        C[i * n + j] = x < 0 ? 0 : x;
-                    }
-                s = KL_OK;
-            } else {
-                s = kl_linear_relu_run(v, m, n, k, A, k, B, n, bias, C, n);
-            }
-        }
-        free(A), free(B), free(bias), free(C);
-    } else {
-        ptrdiff_t rows = d[0], cols = d[1];
-        size_t rc = (size_t)(rows * cols);
-        float *x = floats(rc, 6, -2, 3), *y = floats(rc, 7, -1, 1);
-        float *g = floats((size_t)cols, 8, 0.5f, 1.5f), *b = floats((size_t)cols, 9, -0.5f, 0.5f);
-        float *mean = floats((size_t)rows, 10, 0, 1), *rstd = floats((size_t)rows, 11, 0, 1);
-        float *ones = blis ? floats((size_t)cols, 12, 1, 1) : NULL;
-        if (x && y && g && b && mean && rstd && (!blis || ones)) {
-            if (blis) {
-                blis_layernorm(rows, cols, x, g, b, ones, y, mean, rstd);
-                s = KL_OK;
-            } else {
-                s = kl_layernorm_run(v, rows, cols, x, g, b, kEps, y, mean, rstd);
-            }
-        }
-        free(x), free(y), free(g), free(b), free(mean), free(rstd), free(ones);
+    kl_op_args args;
+    kl_status s = kl_op_args_alloc(op, d, 0, 1, flags, &args);
+    if (s == KL_OK && blis) {
+        if (op->blis) op->blis(&args, 0, d[0]); /* one thread splits nothing */
+        else s = KL_EUNSUPPORTED;
+    } else if (s == KL_OK) {
+        s = kl_op_call(v, &args);
     }
+    kl_op_args_free(&args);
     if (s != KL_OK) {
         fprintf(stderr, "kl_workload %s/%s %td %td %td: %s\n", pos[0], name, d[0], d[1], d[2],
                 kl_status_str(s));

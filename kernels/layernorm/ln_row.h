@@ -14,17 +14,13 @@
 #ifndef KL_LN_ROW_H
 #define KL_LN_ROW_H
 
-#include "variants.h"
+#include "layernorm.h"
 
 #include <math.h>
 
 typedef kl_status (*kl_ln_row_fn)(ptrdiff_t cols, const float *x, const float *g, const float *b,
                              float eps, float *y, float *mean, float *rstd, ptrdiff_t chunk,
                              int stream);
-/* rows consecutive rows x[rows][cols] -> y; mean/rstd may be NULL (then not written). */
-typedef kl_status (*kl_ln_rows_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
-                                   const float *b, float eps, float *y, float *mean, float *rstd,
-                                   ptrdiff_t chunk, int stream);
 
 /* Row kernels, by ISA; KL_OK (a student stub returns KL_EUNSUPPORTED). mean and rstd are
  * never NULL here. stream: write y with non-temporal stores (only if y != x). */
@@ -50,10 +46,6 @@ kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, cons
  * so small that float squares lose bits to underflow. Matches the oracle's NaN/Inf rule. */
 void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
                      float *y, float *mean, float *rstd);
-
-ptrdiff_t kl_ln_chunk(void);      /* floats per statistics chunk: L1d / 4 */
-/* rows*cols from which out-of-place y is streamed, for a call run by `threads` threads */
-ptrdiff_t kl_ln_stream_min(int threads);
 
 /* Running (count, mean, M2) of the chunks seen so far; Chan et al.'s pairwise merge. */
 typedef struct { double n, mean, m2; } kl_ln_acc;

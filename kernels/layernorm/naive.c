@@ -3,7 +3,7 @@
  * The variance is taken around the mean (two-pass), never as E[x^2] - E[x]^2, which cancels
  * catastrophically when |mean| >> std. Sums are accumulated in double: a float running sum of
  * 4096 values near 1e4 drifts by more than the unit noise we are trying to measure. */
-#include "variants.h"
+#include "layernorm.h"
 
 #include <math.h>
 

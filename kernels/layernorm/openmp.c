@@ -1,7 +1,7 @@
 /* Rung 5: rows shared out among threads (static schedule: rows cost the same), each thread's
  * block of rows run by the best rows kernel this CPU has (AVX-512 or AVX2, rows in pairs;
- * else the scalar blocked row), chosen at run time. Rows are independent, so there is no
- * reduction across threads; a row is never split. Below kl_layernorm_omp_min() floats in
+ * else the scalar blocked row), from LayerNorm's dispatch table (common.c). Rows are independent, so there is no
+ * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats in
  * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
  * env KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
  * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
@@ -11,26 +11,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-/* Measured (modules/03_layernorm/README.md): avx2 on 1 thread against this rung on 2, rows
- * of 768, medians of interleaved calls: 0.75-0.77x at 6 Ki floats, 0.91-0.95x at 9 Ki,
- * 1.04-1.09x at 12 Ki, 1.2-1.6x above. The default is the crossover, 12 Ki floats (it was
- * 8 Ki before the row kernel got faster: a faster row repays the team start-up later). */
-#define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)12 << 10)
-
-ptrdiff_t kl_layernorm_omp_min(void) {
-    static volatile ptrdiff_t env = -2;
-    ptrdiff_t v = kl_env_size("KL_LAYERNORM_OMP_MIN", &env);
-    return v >= 0 ? v : KL_LAYERNORM_OMP_MIN_DEFAULT;
-}
-
-static inline kl_ln_rows_fn best_rows(void) {
-#ifdef KL_HAVE_SIMD
-    if (kl_cpu_isa() >= KL_ISA_AVX512) return kl_ln_rows_avx512;
-    if (kl_cpu_isa() >= KL_ISA_AVX2) return kl_ln_rows_avx2;
-#endif
-    return kl_ln_rows_scalar;
-}
 
 /* rows [r0, r1), then the fence that orders streamed stores */
 static inline kl_status rows_range(kl_ln_rows_fn rows_fn, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t cols,
@@ -46,10 +26,10 @@ static inline kl_status rows_range(kl_ln_rows_fn rows_fn, ptrdiff_t r0, ptrdiff_
 kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                               const float *beta, float eps, float *y, float *mean, float *rstd) {
     /* BEGIN SOLUTION */
-    kl_ln_rows_fn row = best_rows();
+    kl_ln_rows_fn row = kl_layernorm_dispatch()->rows;
     ptrdiff_t chunk = kl_ln_chunk();
     int threads = kl_threads();
-    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min()) {
+    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min(threads)) {
         int stream = x != y && rows * cols >= kl_ln_stream_min(1);
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
     }

@@ -1,13 +1,13 @@
 /* Helpers shared by the linear_relu rungs and validate.c, compiled without SIMD flags. */
-#include "variants.h"
+#include "linear_relu.h"
 #include "matmul/gemm.h"
 
 static float relu1(float x) { return x < 0.0f ? 0.0f : x; } /* NaN fails the compare: kept */
 
 /* gcc's -O2 cost model ("very cheap") leaves this loop scalar (its trip count needs a vector
- * epilogue): a compare and a branch per float, mispredicted on random signs, measured at ~3.5 ns
- * per element, so the pass cost 3x what its memory traffic should. The baseline must be a fair
- * one: let gcc vectorize it (maxps-like select; NaN still propagates). */
+ * epilogue): a compare and a branch per float, mispredicted on random signs, so the pass costs
+ * several times what its memory traffic should. The baseline must be a fair one: let gcc
+ * vectorize it (maxps-like select; NaN still propagates). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("vect-cost-model=dynamic")))
 #endif
@@ -24,6 +24,10 @@ void kl_bias_relu_inplace(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C,
 void kl_bias_relu(ptrdiff_t m, ptrdiff_t n, const float *bias, float *C, ptrdiff_t ldc) {
     for (ptrdiff_t i = 0; i < m; i++)
         for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = bias ? relu1(bias[j]) : 0.0f;
+}
+
+kl_isa kl_linear_relu_unfused_isa(void) {
+    return kl_variant_isa(kl_best_variant(KL_OP_MATMUL));
 }
 
 #ifdef KL_HAVE_SIMD

@@ -4,6 +4,7 @@
  * 8mn bytes) once it no longer fits in cache; fused, it is written once, final.
  * Threads: the openmp rung's path (its micro-kernel, kl_threads() threads above 2 * 64^3 flops,
  * split by MC blocks: each tile belongs to one thread, so the epilogue needs no locks). */
+#include "linear_relu.h"
 #include "matmul/gemm.h"
 
 #include <immintrin.h>

@@ -30,7 +30,7 @@
  * (packing) is the next rung. And the inner loop is still the scalar loop of the interchange
  * rung (gcc -O2 does not vectorise it), so this rung is often no faster than interchange on a
  * CPU whose caches keep up with one float per cycle: tiles matter once the arithmetic is fast. */
-#include "variants.h"
+#include "matmul.h"
 
 #include <stdlib.h>
 
@@ -46,11 +46,8 @@ static ptrdiff_t whole_lines(size_t x) {
 
 /* An override from the environment, or `fallback` when unset or not a number in range. */
 static ptrdiff_t env_edge(const char *name, ptrdiff_t fallback) {
-    const char *s = getenv(name);
-    if (!s || !*s) return fallback;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end == '\0' && v >= 1 && v <= MAX_EDGE ? (ptrdiff_t)v : fallback;
+    ptrdiff_t v = kl_env_size(name, 1, MAX_EDGE, NULL);
+    return v > 0 ? v : fallback;
 }
 
 static tiles choose_tiles(void) {

@@ -19,7 +19,7 @@
  * MR / NR multiples). */
 #include "blocking.h"
 
-#include "variants.h"
+#include "matmul.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -30,10 +30,8 @@ static size_t l3_bytes(void) {
 }
 
 static ptrdiff_t env_or(const char *name, ptrdiff_t fallback) {
-    const char *s = getenv(name);
-    if (!s) return fallback;
-    long v = strtol(s, NULL, 10);
-    return v > 0 && v < (1L << 20) ? (ptrdiff_t)v : fallback;
+    ptrdiff_t v = kl_env_size(name, 1, (1 << 20) - 1, NULL);
+    return v > 0 ? v : fallback;
 }
 
 static ptrdiff_t round_down(ptrdiff_t v, ptrdiff_t to) { return v < to ? to : v / to * to; }

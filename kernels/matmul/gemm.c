@@ -249,15 +249,13 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
 /* ---- registry helpers of the SIMD rungs ----
  * Here, compiled without SIMD flags, so tests and the Massif driver can ask any variant for its
  * blocking and scratch on any CPU: code in the AVX2/AVX-512 files may use instructions this CPU
- * lacks even in plain scalar functions (it did: SIGILL on Zen 3 from an AVX-512 helper). */
+ * lacks even in plain scalar functions (the compiler may use them anywhere in such a file). */
 #ifdef KL_HAVE_SIMD
 int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
     return (double)(m + n) * (double)k * sizeof(float) <= (double)kl_cpu_cache_bytes(2) / 2;
 }
 
-const kl_gemm_kernel *kl_gemm_openmp_kernel(void) {
-    return kl_cpu_isa() >= KL_ISA_AVX512 ? &kl_gemm_avx512_kernel : &kl_gemm_avx2_kernel;
-}
+const kl_gemm_kernel *kl_gemm_openmp_kernel(void) { return kl_matmul_dispatch()->kernel; }
 
 size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads; /* single-threaded */

@@ -18,7 +18,7 @@
 #define KL_MATMUL_GEMM_H
 
 #include "blocking.h"
-#include "variants.h"
+#include "matmul.h"
 
 /* c[mr][nr] (row stride ldc) = alpha * a.b + beta * c, for the valid mr <= MR, nr <= NR corner.
  *   a: packed micro-panel, a[p*MR + i], p < k, i < MR (rows >= mr are zero)
@@ -78,29 +78,13 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
                      float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                      float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep);
 
-/* ---- the packed rungs (registry entry points, scratch and blocking functions) ---- */
-KL_DECLARE_MATMUL(kl_matmul_packed);
-KL_DECLARE_MATMUL(kl_matmul_avx2);
-KL_DECLARE_MATMUL(kl_matmul_avx512);
-KL_DECLARE_MATMUL(kl_matmul_openmp);
-size_t kl_matmul_packed_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
-size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
-size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
-size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads);
-size_t kl_matmul_packed_blocking(ptrdiff_t *sizes, size_t cap);
-size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap);
-size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap);
-size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap);
-
 /* Shared by avx2.c / avx512.c and openmp.c: each SIMD rung's micro-kernel, and its no-packing
  * path for small problems (where packing costs more than it saves). */
 extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernel;
 /* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
  * packing would only add a copy. Same rule for both SIMD rungs. */
 int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
-/* The micro-kernel the openmp rung runs on this CPU (AVX-512 if kl_cpu_isa() allows). */
+/* The micro-kernel the openmp rung runs on this CPU: kl_matmul_dispatch()'s. */
 const kl_gemm_kernel *kl_gemm_openmp_kernel(void);
-KL_DECLARE_MATMUL(kl_matmul_avx2_direct);
-KL_DECLARE_MATMUL(kl_matmul_avx512_direct);
 
 #endif

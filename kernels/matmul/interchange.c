@@ -26,7 +26,7 @@
  * So with the portable flags this library ships, the compiler reaches at best 4 floats per
  * instruction (half an AVX2 register) and never fuses the multiply-add; the packed rungs write
  * the SIMD micro-kernel by hand. */
-#include "variants.h"
+#include "matmul.h"
 
 kl_status kl_matmul_interchange(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                 const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,

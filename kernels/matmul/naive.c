@@ -2,7 +2,7 @@
  * C[m][n] = alpha * A[m][k] . B[k][n] + beta * C[m][n], row-major with leading dimensions.
  * The inner loop walks B down a column (stride ldb): every step touches a new cache line,
  * which is why this rung is bound by memory, not by arithmetic. */
-#include "variants.h"
+#include "matmul.h"
 
 kl_status kl_matmul_naive(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                           ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,

@@ -1,19 +1,20 @@
 /* Rung 6: the SIMD rung on every core. The five-loop driver (gemm.c) runs an OpenMP team that
  * packs the shared B panel together and splits the MC blocks of A (the 3rd loop) between
- * threads; gemm.c says why that loop. Uses the AVX-512 micro-kernel when the CPU has it,
- * else AVX2. Small problems run the direct (no packing) path, on a team when there is enough
- * work, else on one thread: a team costs more than the whole multiply there. */
+ * threads; gemm.c says why that loop. Runs the micro-kernel of matmul's dispatch table
+ * (dispatch.c): AVX-512 when the CPU has it, else AVX2. Small problems run the direct (no
+ * packing) path, on a team when there is enough work, else on one thread: a team costs more
+ * than the whole multiply there. */
 #include "gemm.h"
+
+#ifdef KL_HAVE_SIMD /* compiled without SIMD flags: it only calls kl_matmul_dispatch()'s kernels */
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static inline int use_avx512(void) { return kl_cpu_isa() >= KL_ISA_AVX512; }
-
-/* Below this many flops (2mnk) one thread does the direct path alone. A parallel region costs
- * a few microseconds here; 2 * 64^3 flops take ~7 us on one core, so splitting pays above it.
- * (Measured in a quiet moment: n = 96 on 2 threads, team 115 GF/s vs 81 alone; BLIS 111.) */
+/* Below this many flops (2mnk) one thread does the direct path alone: starting a parallel
+ * region costs microseconds, as long as a 64^3 multiply takes on one SIMD core, so a team only
+ * pays above it (modules/01_matmul/README.md measures it). */
 #define TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
 
 kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
@@ -24,7 +25,7 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
     if (!kl_matmul_direct_ok(m, n, k))
         return kl_gemm(kl_gemm_openmp_kernel(), threads, m, n, k, alpha, A, lda, B, ldb, beta, C,
                        ldc);
-    kl_matmul_fn direct = use_avx512() ? kl_matmul_avx512_direct : kl_matmul_avx2_direct;
+    kl_matmul_fn direct = kl_matmul_dispatch()->direct;
     if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < TEAM_MIN_FLOPS)
         return direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     /* Direct path on a team: each thread takes whole MR panels of rows of C (or NR slivers
@@ -59,3 +60,5 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
 }
 
 /* Its scratch and blocking functions are in gemm.c, compiled without AVX flags. */
+
+#endif /* KL_HAVE_SIMD */

@@ -1,5 +1,5 @@
 /* Rung 5 (AVX-512): packed_avx2.c with 16-wide registers; read the two side by side.
- * UNTESTED on the development machine (Zen 3 has no AVX-512): the registry skips it there.
+ * The registry only runs it where kl_cpu_isa() reports avx512.
  * Skylake-SP class cores retire two 16-wide FMAs per cycle, 4-cycle latency: >= 8 accumulators.
  * 12 x 32 holds 24 (c[12][2], 16 floats each) + 2 registers for a row of B + 1 broadcast of A
  * = 27 of 32 zmm, leaving room so the compiler never spills. Per k step: 2 loads of B, 12

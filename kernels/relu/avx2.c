@@ -11,7 +11,7 @@
  * by y. Never in place (the line was just read, it is in cache) and never small (y would
  * be wanted in cache by the next layer). NT stores need 32-byte aligned y: a short
  * unaligned head is done first. */
-#include "variants.h"
+#include "relu.h"
 
 #include <immintrin.h>
 #include <stdint.h>

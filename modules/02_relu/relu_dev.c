@@ -305,38 +305,14 @@ static int test_relu_openmp(void) {
 // threads. `tests/test_linear_relu.c` sweeps far more.
 
 // %% [code] {"grade_id": "test_relu_fused", "points": 3, "locked": true}
-/* One call of linear_relu/<name> on m x n x k with ld = row + pad; NaN planted if asked. */
+/* One call of linear_relu/<name> on m x n x k with ld = row + pad, C filled with NaN first
+ * (output only: must not leak); with plant_nan a NaN in the middle of A and of the bias. */
 static int check_linear(const char *name, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t pad,
                         int with_bias, int plant_nan) {
-    ptrdiff_t lda = k + pad, ldb = n + pad, ldc = n + pad;
-    float *A = malloc(sizeof(float) * (size_t)(m * lda)), *B = malloc(sizeof(float) * (size_t)(k * ldb));
-    float *C = malloc(sizeof(float) * (size_t)(m * ldc)), *bias = malloc(sizeof(float) * (size_t)n);
-    int fail = 0;
-    if (!A || !B || !C || !bias) {
-        fail = KL_FAIL("out of memory");
-        goto done;
-    }
-    uint64_t seed = 0x5EEDULL ^ (uint64_t)(m * 131 + n * 7 + k);
-    for (ptrdiff_t i = 0; i < m * lda; i++) A[i] = lesson_uniform(&seed);
-    for (ptrdiff_t i = 0; i < k * ldb; i++) B[i] = lesson_uniform(&seed);
-    for (ptrdiff_t i = 0; i < n; i++) bias[i] = lesson_uniform(&seed);
-    for (ptrdiff_t i = 0; i < m * ldc; i++) C[i] = NAN; /* output only: must not leak */
-    if (plant_nan) A[(m / 2) * lda + k / 2] = NAN, bias[n - 1] = NAN;
-    const float *b = with_bias ? bias : NULL;
-    kl_stub_reset();
-    kl_status s = kl_linear_relu_variant(name, m, n, k, A, lda, B, ldb, b, C, ldc);
-    ptrdiff_t where = -1;
-    const int stubbed = kl_stub_reached() != NULL;
-    double worst = s == KL_OK && !stubbed ? kl_check_linear_relu(m, n, k, A, lda, B, ldb, b, C, ldc, &where) : 0;
-    if (s != KL_OK || stubbed)
-        fail = kl_lesson_report(KL_OP_LINEAR_RELU, name, s);
-    else if (!(worst <= 1.0))
-        fail = KL_FAIL("linear_relu/%s %tdx%tdx%td bias=%s pad=%td: C[%td][%td] = %g, error %.3g x the bound",
-                       name, m, n, k, b ? "yes" : "NULL", pad, where / ldc, where % ldc,
-                       (double)C[where], worst);
-done:
-    free(A), free(B), free(C), free(bias);
-    return fail;
+    const kl_lesson_case c = {.pad = pad, .drop_optional = !with_bias,
+                              .nan_in = {plant_nan ? "A" : NULL, plant_nan ? "bias" : NULL},
+                              .seed = (unsigned)(m * 131 + n * 7 + k)};
+    return kl_lesson_check_case(KL_OP_LINEAR_RELU, name, m, n, k, &c);
 }
 
 static int test_relu_fused(void) {

@@ -1,0 +1,114 @@
+/* The matmul op's descriptor (kernels/ops/ops.h): C[m][n] = alpha A[m][k] . B[k][n] + beta C. */
+#include "ops.h"
+#include "reference.h"
+
+#include <string.h>
+
+#ifdef KL_OPS_BLIS
+#include <blis.h>
+#endif
+
+enum { A, B, C };
+
+static double flops(const ptrdiff_t *d) { return 2.0 * d[0] * d[1] * d[2]; }
+
+/* A and B read once, C written once (beta = 0, the benchmark's call, does not read it). */
+static double bytes(const ptrdiff_t *d) {
+    return 4.0 * ((double)d[0] * d[2] + (double)d[2] * d[1] + (double)d[0] * d[1]);
+}
+
+static kl_status call(const kl_variant *v, const kl_op_args *a) {
+    return kl_matmul_run(v, a->d[0], a->d[1], a->d[2], a->p[0], a->buf[A], a->ld[A], a->buf[B],
+                         a->ld[B], a->p[1], a->buf[C], a->ld[C]);
+}
+
+/* The oracle is O(mnk) with a large constant (it walks B down its columns). Sampled, above
+ * 2^27 multiply-adds it checks whole rows of C (row i depends only on row i of A, so a row is
+ * checked exactly): the first and last 8 and rows `step` apart in between, ~2^26
+ * multiply-adds in all. step is odd and not a multiple of 3, so the checked rows land on every
+ * row of a 4-, 6- or 12-row register tile. */
+static double check(const kl_op_args *a, int sample, ptrdiff_t *where) {
+    const ptrdiff_t m = a->d[0], n = a->d[1], k = a->d[2];
+    const float *C0 = a->initial[C] ? a->initial[C] : a->buf[C]; /* beta 0 reads no C0 */
+    ptrdiff_t step = 1, edge = 8;
+    if (sample && (double)m * n * k > (double)(1 << 27)) {
+        ptrdiff_t inner = (1 << 26) / (n * k) - 2 * edge;
+        step = m / (inner > 8 ? inner : 8);
+        if (step < 1) step = 1;
+        while (step % 2 == 0 || step % 3 == 0) step++;
+    }
+    if (step == 1)
+        return kl_check_matmul(m, n, k, a->p[0], a->buf[A], a->ld[A], a->buf[B], a->ld[B],
+                               a->p[1], C0, a->buf[C], a->ld[C], where);
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        if (!(i < edge || i >= m - edge || i % step == 0)) continue;
+        ptrdiff_t at;
+        double w = kl_check_matmul(1, n, k, a->p[0], a->buf[A] + i * a->ld[A], a->ld[A],
+                                   a->buf[B], a->ld[B], a->p[1], C0 + i * a->ld[C],
+                                   a->buf[C] + i * a->ld[C], a->ld[C], &at);
+        if (w > worst || w != w) worst = w, *where = i * a->ld[C] + at;
+    }
+    return worst;
+}
+
+static size_t bench_shapes(int quick, ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap) {
+    static const ptrdiff_t small[] = {16, 17, 64, 100, 128};
+    static const ptrdiff_t all[] = {16, 17, 32, 64, 96, 100, 128, 256, 257, 512, 1000, 1023,
+                                    1024, 2048};
+    const ptrdiff_t *s = quick ? small : all;
+    size_t count = quick ? sizeof small / sizeof *small : sizeof all / sizeof *all;
+    for (size_t i = 0; i < count && i < cap; i++)
+        shapes[i][0] = shapes[i][1] = shapes[i][2] = s[i];
+    return count;
+}
+
+/* naive takes minutes above 512; 1023 (a ragged edge in every block) and 2048 (several blocks
+ * in every loop) run only for the simd and openmp rungs: interchange, blocked and packed take
+ * seconds per call there and add nothing the 1000 / 1024 rows do not show. */
+static int bench_skips(const kl_variant *v, const ptrdiff_t *d) {
+    const ptrdiff_t s = d[0];
+    int fast = strcmp(v->rung, "simd") == 0 || strcmp(v->rung, "openmp") == 0;
+    if (strcmp(v->rung, "naive") == 0 && s > 512) return 1;
+    return !fast && (s == 1023 || s > 1024);
+}
+
+#ifdef KL_OPS_BLIS
+/* Row-major for BLIS: row stride = leading dimension, column stride 1. */
+static void baseline(const kl_op_args *a, ptrdiff_t lo, ptrdiff_t hi) {
+    (void)lo, (void)hi;
+    float alpha = a->p[0], beta = a->p[1];
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, a->d[0], a->d[1], a->d[2], &alpha, a->buf[A],
+              a->ld[A], 1, a->buf[B], a->ld[B], 1, &beta, a->buf[C], a->ld[C], 1);
+}
+#else
+#define baseline NULL
+#endif
+
+const kl_op_desc kl_matmul_op = {
+    .op = KL_OP_MATMUL,
+    .name = "matmul",
+    .summary = "C[m][n] = alpha A[m][k] . B[k][n] + beta C",
+    .ndims = 3,
+    .dim_names = {"m", "n", "k"},
+    .nbufs = 3,
+    .bufs = {{"A", KL_BUF_IN, 0, 2, -1, 1, KL_BUF_STRIDED},
+             {"B", KL_BUF_IN, 2, 1, -1, 1, KL_BUF_STRIDED},
+             /* garbage in C: beta 0 must not read it */
+             {"C", KL_BUF_INOUT, 0, 1, -1, 1, KL_BUF_STRIDED}},
+    .nparams = 2,
+    .params = {{"alpha", 1.0f}, {"beta", 0.0f}},
+    .flops = flops,
+    .bytes = bytes,
+    .rate = "GFLOPS",
+    .call = call,
+    .check = check,
+    .bound = "|C - ref| <= 2 (k + 2) u (|alpha| (|A||B|)ij + |beta| |C0ij|), u = 2^-24",
+    .bench_shapes = bench_shapes,
+    .bench_skips = bench_skips,
+    .working_set = NULL,
+    .blis_name = "blis",
+    .blis_what = "bli_sgemm",
+    .blis = baseline,
+    .blis_threads_itself = 1,
+};

@@ -1,0 +1,165 @@
+/* The op table and the drivers' common machinery: allocating and filling one call's buffers
+ * from a descriptor. Every op's own facts are in its descriptor, kernels/<op>/<op>_op.c. */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign */
+#include "ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every op in KL_OPS (kernellab.h) has its descriptor kl_<name>_op, in kernels/<name>/<name>_op.c. */
+#define KL_OP_DESC_DECL_(id, name) extern const kl_op_desc kl_##name##_op;
+KL_OPS(KL_OP_DESC_DECL_)
+#undef KL_OP_DESC_DECL_
+
+/* One row per op, indexed by kl_op. */
+static const kl_op_desc *const table[KL_OP_COUNT] = {
+#define KL_OP_DESC_ROW_(id, name) [KL_OP_##id] = &kl_##name##_op,
+    KL_OPS(KL_OP_DESC_ROW_)
+#undef KL_OP_DESC_ROW_
+};
+
+const kl_op_desc *kl_op_desc_of(kl_op op) {
+    return (unsigned)op < KL_OP_COUNT ? table[op] : NULL;
+}
+
+const kl_op_desc *kl_op_desc_named(const char *name) {
+    for (int i = 0; name && i < KL_OP_COUNT; i++)
+        if (table[i] && strcmp(table[i]->name, name) == 0) return table[i];
+    return NULL;
+}
+
+int kl_op_buf_index(const kl_op_desc *op, const char *name) {
+    for (int i = 0; op && name && i < op->nbufs; i++)
+        if (strcmp(op->bufs[i].name, name) == 0) return i;
+    return -1;
+}
+
+int kl_op_param_index(const kl_op_desc *op, const char *name) {
+    for (int i = 0; op && name && i < op->nparams; i++)
+        if (strcmp(op->params[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* ---- buffers -------------------------------------------------------------------------- */
+
+static ptrdiff_t extent(const ptrdiff_t *d, signed char dim) { return dim < 0 ? 1 : d[dim]; }
+
+static int wanted(const kl_op_buf *b, unsigned flags) {
+    return !(b->flags & KL_BUF_BASELINE) || (flags & KL_ARGS_BASELINE);
+}
+
+/* rows x ld floats, or 0 with *ok = 0 when it overflows. */
+static size_t buf_floats(const kl_op_buf *b, const ptrdiff_t *d, ptrdiff_t pad, ptrdiff_t *ld,
+                         int *ok) {
+    ptrdiff_t rows = extent(d, b->rows), cols = extent(d, b->cols), total;
+    *ld = cols + ((b->flags & KL_BUF_STRIDED) ? pad : 0);
+    if (*ld < 1) *ld = 1;
+    if (__builtin_mul_overflow(rows, *ld, &total) || total > PTRDIFF_MAX / 64) {
+        *ok = 0;
+        return 0;
+    }
+    return (size_t)total;
+}
+
+size_t kl_op_buf_floats(const kl_op_args *a, int i) {
+    int ok = 1;
+    ptrdiff_t ld;
+    return buf_floats(&a->op->bufs[i], a->d, a->pad, &ld, &ok);
+}
+
+size_t kl_op_args_bytes(const kl_op_desc *op, const ptrdiff_t *d, unsigned flags) {
+    size_t total = 0;
+    for (int i = 0; i < op->nbufs; i++) {
+        if (!wanted(&op->bufs[i], flags)) continue;
+        int ok = 1;
+        ptrdiff_t ld;
+        size_t n = buf_floats(&op->bufs[i], d, 0, &ld, &ok);
+        if (op->bufs[i].role == KL_BUF_INOUT && !(flags & KL_ARGS_NO_INITIAL)) n *= 2;
+        total += n * sizeof(float);
+    }
+    return total;
+}
+
+/* Exactly n floats (Massif's prediction counts them), 64-byte aligned so runs are steady. */
+static float *aligned_floats(size_t n) {
+    void *p = NULL;
+    return posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) == 0 ? p : NULL;
+}
+
+/* xorshift64*: the same stream on every platform, uniform in [lo, hi). */
+static float next_uniform(uint64_t *s, float lo, float hi) {
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    float u = (float)((*s * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 24);
+    return lo + (hi - lo) * u;
+}
+
+static void fill(kl_op_args *a, int i, uint64_t seed, float lo, float hi) {
+    const kl_op_buf *b = &a->op->bufs[i];
+    float *p = a->owned[i];
+    ptrdiff_t rows = extent(a->d, b->rows), cols = extent(a->d, b->cols), ld = a->ld[i];
+    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)i + 1;
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t c = 0; c < ld; c++)
+            p[r * ld + c] = c >= cols              ? NAN /* padding: never read */
+                            : b->role == KL_BUF_OUT ? NAN
+                                                    : next_uniform(&s, lo, hi);
+}
+
+kl_status kl_op_args_alloc(const kl_op_desc *op, const ptrdiff_t *d, ptrdiff_t pad,
+                           uint64_t seed, unsigned flags, kl_op_args *a) {
+    memset(a, 0, sizeof *a);
+    a->op = op;
+    if (!op || pad < 0) return KL_EINVAL;
+    for (int j = 0; j < op->ndims; j++) {
+        if (d[j] < 0) return KL_EINVAL;
+        a->d[j] = d[j];
+    }
+    a->pad = pad;
+    for (int j = 0; j < op->nparams; j++) a->p[j] = op->params[j].value;
+    for (int i = 0; i < op->nbufs; i++) {
+        const kl_op_buf *b = &op->bufs[i];
+        if (!wanted(b, flags)) continue;
+        int ok = 1;
+        size_t n = buf_floats(b, a->d, pad, &a->ld[i], &ok);
+        if (!ok) return KL_EINVAL;
+        a->owned[i] = a->buf[i] = aligned_floats(n);
+        if (!a->buf[i]) return KL_ENOMEM;
+        fill(a, i, seed, b->lo, b->hi);
+        if (b->role == KL_BUF_INOUT && !(flags & KL_ARGS_NO_INITIAL)) {
+            a->owned[KL_OP_MAX_BUFS + i] = a->initial[i] = aligned_floats(n);
+            if (!a->initial[i]) return KL_ENOMEM;
+            memcpy(a->initial[i], a->buf[i], n * sizeof(float));
+        }
+    }
+    return KL_OK;
+}
+
+void kl_op_args_free(kl_op_args *a) {
+    for (int i = 0; i < 2 * KL_OP_MAX_BUFS; i++) free(a->owned[i]);
+    memset(a->owned, 0, sizeof a->owned);
+    memset(a->buf, 0, sizeof a->buf);
+    memset(a->initial, 0, sizeof a->initial);
+}
+
+void kl_op_fill(kl_op_args *a, int i, uint64_t seed, float lo, float hi) {
+    if (i < 0 || i >= a->op->nbufs || !a->owned[i]) return;
+    fill(a, i, seed, lo, hi);
+    if (a->initial[i]) memcpy(a->initial[i], a->owned[i], kl_op_buf_floats(a, i) * sizeof(float));
+}
+
+void kl_op_args_reset(kl_op_args *a) {
+    for (int i = 0; i < a->op->nbufs; i++)
+        if (a->initial[i] && a->owned[i])
+            memcpy(a->owned[i], a->initial[i], kl_op_buf_floats(a, i) * sizeof(float));
+}
+
+kl_status kl_op_call(const kl_variant *v, const kl_op_args *a) {
+    if (!v || !a || !a->op || v->op != a->op->op) return KL_EINVAL;
+    return a->op->call(v, a);
+}
+
+double kl_op_check(const kl_op_args *a, int sample, ptrdiff_t *where) {
+    *where = -1;
+    return a->op->check(a, sample, where);
+}
