@@ -14,6 +14,7 @@ PACKAGES=(
   chromium
   bubblewrap
   slurmctld slurmd slurm-client munge
+  zlib1g-dev dataset-fashion-mnist python3-torch
 )
 
 usage() {

@@ -796,6 +796,82 @@ def warnings(report):
     return '<div class="warn"><b>Read with care.</b> ' + " ".join(notes) + "</div>"
 
 
+# ---- training (training.json and training_memory.json from scripts/train_compare and
+# scripts/profile_training, beside report.json; absent: the section says so) -------------------
+
+def load_training(report_dir):
+    """(training, training_memory) dicts from the report folder, None for each that is absent."""
+    docs = []
+    for name in ("training.json", "training_memory.json"):
+        path = os.path.join(report_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError):
+            docs.append(None)
+    return docs
+
+
+def plot_training(doc):
+    """Left: median epoch time per rung family (the ladder runs) beside PyTorch, per thread
+    count. Right: test accuracy by epoch of the full runs."""
+    if not doc or not doc.get("runs"):
+        return None
+    plt = plt_module()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ladder = doc.get("ladder") or []
+    names = list(dict.fromkeys(r["variant"] for r in ladder))
+    width = 0.8 / max(1, len(doc["threads"]))
+    for ti, t in enumerate(doc["threads"]):
+        ys = [next((r["epoch_s"] for r in ladder if r["variant"] == n and r["threads"] == t), 0)
+              for n in names]
+        ax1.bar([i + ti * width for i in range(len(names))], ys, width, label=f"{t} thread(s)")
+    ax1.set_xticks([i + width * (len(doc["threads"]) - 1) / 2 for i in range(len(names))])
+    ax1.set_xticklabels(names)
+    ax1.set_yscale("log")
+    ax1.set_ylabel("median epoch time (s, log)")
+    ax1.set_title(f"the ladder ({doc.get('ladder_limit')} images per epoch)")
+    ax1.legend()
+    for i, r in enumerate(doc["runs"]):
+        xs = [e["epoch"] for e in r["epochs"]]
+        ax2.plot(xs, [e["test_accuracy"] for e in r["epochs"]],
+                 label=f"{r['who']} {r['variant']} t={r['threads']}",
+                 linestyle="-" if r["who"] == "kernellab" else "--", **series_style(i))
+    ax2.axhline(0.89, color="grey", linestyle=":", linewidth=1)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("test accuracy")
+    ax2.set_title("accuracy by epoch")
+    ax2.legend(fontsize=7)
+    return png_data_uri(fig)
+
+
+def training_section(report_dir):
+    doc, mem = load_training(report_dir)
+    if not doc:
+        return "<p><em>No training run in this report (bench.sh --no-train or --quick).</em></p>"
+    rows = [(r["threads"], f"{r['kernellab_s']:.3f}", f"{r['pytorch_s']:.3f}", f"{r['ratio']:.2f}",
+             f"{r['kernellab_accuracy']:.4f}", f"{r['pytorch_accuracy']:.4f}") for r in doc["ratios"]]
+    out = [f"<p class=\"sub\">MLP 784-256-LN-ReLU-128-LN-ReLU-10 on Fashion-MNIST, batch {doc['batch']}, "
+           f"{doc['epochs']} epochs, kernellab and PyTorch interleaved in one run on {esc(doc['cpu'])} "
+           f"(load average {doc.get('load_average', float('nan')):.1f}; environment "
+           f"{esc(doc.get('env', {}))}). Ratio = kernellab / PyTorch median epoch time.</p>",
+           table(["threads", "kernellab epoch s", "PyTorch epoch s", "ratio", "kernellab accuracy",
+                  "PyTorch accuracy"], rows, num_cols=(0, 1, 2, 3, 4, 5)),
+           figure(plot_training(doc), "plot-training", "training: ladder and accuracy",
+                  "Left: median epoch time of each rung family (every op at that rung) and PyTorch, "
+                  "on a subset; right: test accuracy per epoch of the full runs (dotted: 0.89).")]
+    if mem:
+        p = mem["parts"]
+        mrows = [("weights", p["weights_bytes"]), ("gradients", p["gradients_bytes"]),
+                 ("optimizer state", p["optimizer_bytes"]), ("activations", p["activations_bytes"]),
+                 ("batch", p["batch_bytes"]), ("largest call scratch", p["scratch_bytes"]),
+                 ("predicted", p["predicted_bytes"]), ("Massif peak", mem["peak_bytes"])]
+        out.append(f"<p>One training step under Massif (batch {mem['batch']}, {mem['threads']} "
+                   f"thread(s)): {'<b>FLAGGED</b>' if mem['flagged'] else 'within the formula'}.</p>")
+        out.append(table(["part", "bytes"], [(n, f"{b:,}") for n, b in mrows], num_cols=(1,)))
+    return "\n".join(out)
+
+
 def render(report, source):
     derived = with_derived_fields(report)
     results = ok_results(report)
@@ -853,6 +929,7 @@ def render(report, source):
                "OpenBLAS in purple."),
         ladder_table(results),
         "<h2>Memory (Valgrind Massif)</h2>", memory_section(report),
+        "<h2>Training</h2>", training_section(os.path.dirname(source)),
         "<h2>All results</h2>",
         "<details><summary>" + f"{len(report['results'])} benchmarks" + "</summary>" + results_section(report)
         + "</details>",
