@@ -21,6 +21,7 @@ typedef struct {
  *   --list              print grade_ids and points, run nothing
  *   --only GRADE_ID     run one test
  *   --json FILE         also write {"module", "tests": [{"grade_id", "points", "max_points", "passed"}]}
+ *   env KL_LESSON_QUICK=1  run the graded tests only (skip the 0-point measure cells)
  *   --workload OP VARIANT D0 D1 D2
  *                       run one call of a variant and exit (what Massif profiles) */
 int kl_lesson_main(int argc, char **argv, const char *module, const kl_lesson_test *tests,
@@ -52,15 +53,49 @@ int kl_lesson_check_matmul(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdif
 int kl_lesson_check_relu(const char *variant, ptrdiff_t n);
 int kl_lesson_check_layernorm(const char *variant, ptrdiff_t rows, ptrdiff_t cols, float row_mean);
 
-/* Peak heap bytes (Massif's mem_heap_B, largest snapshot) of one `--workload` call of this
- * lesson's own binary. Returns -1 when valgrind is not installed, or in an ASan build, which
- * Valgrind cannot run (the caller prints SKIP). */
+/* For a lesson's own checks: kl_stub_reset() before calling a rung, then this after it. 0 when
+ * the call returned KL_OK and reached no student stub; otherwise prints what to write and
+ * where ("not implemented yet: write kernels/relu/avx2.c: tail_mask()"; a stub in another
+ * file is a rung this one depends on) or the status and the rung's file, and returns 1. */
+int kl_lesson_report(kl_op op, const char *variant, kl_status s);
+
+/* 1 when `variant` runs once at this shape without reaching a student stub; otherwise prints
+ * "not implemented yet: write FILE: FUNCTION()" (or the status it returned) and returns 0.
+ * Call it before profiling or timing a rung, so a stub fails instead of being skipped. */
+int kl_lesson_implemented(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
+                          ptrdiff_t d2);
+
 /* Heap bytes the `--workload` call allocates itself: the op's buffers (kernels/<op>/<op>_op.c)
  * and a copy of each in-out one (matmul: A, B, C and C0). 0 for an unknown op. */
 size_t kl_lesson_workload_bytes(const char *op, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2);
 
+/* Peak heap bytes (Massif's mem_heap_B, largest snapshot) of one `--workload` call of this
+ * lesson's own binary. Returns -1 when valgrind is not installed, or in an ASan build, which
+ * Valgrind cannot run (the caller prints SKIP), and -2 when the workload itself failed.
+ * op "own" profiles the lesson's own workload (kl_lesson_set_own_workload). */
 long long kl_lesson_massif_peak(const char *op, const char *variant, ptrdiff_t d0, ptrdiff_t d1,
                                 ptrdiff_t d2);
+
+/* A lesson's own workload, run by `--workload own NAME D0 D1 D2`: 0 on success. For lessons
+ * that profile their own loops rather than a registry rung. Set it before kl_lesson_main. */
+typedef int (*kl_lesson_own_workload)(const char *name, ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2);
+void kl_lesson_set_own_workload(kl_lesson_own_workload fn);
+
+/* A cell's measurements, as JSON built with kl_json_add and written by kl_lesson_figure. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    int failed; /* out of memory: kl_lesson_figure then writes nothing */
+} kl_json;
+void kl_json_add(kl_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kl_json_num(kl_json *j, double x); /* a number, or null when x is not finite */
+
+/* Writes the JSON object in `j` (one measure cell's numbers; see scripts/course/plot.py for the
+ * kinds it draws) to results/NAME.json beside this binary, atomically, and draws
+ * results/NAME.png from it with matplotlib (/usr/bin/python3 scripts/course/plot.py).
+ * Prints where both went; a missing matplotlib only loses the picture. Frees j's text.
+ * Returns 0 when the JSON was written. scripts/render --results puts both into the lesson. */
+int kl_lesson_figure(const char *name, kl_json *j);
 
 /* Median seconds of `reps` calls of a variant at this shape, for Build -> Measure -> Understand
  * cells. For printing only: lessons never assert on time (the machine is shared and noisy). */
@@ -72,6 +107,28 @@ double kl_lesson_median_seconds(const char *op, const char *variant, ptrdiff_t d
  * are only registered in builds with them). An absent required rung returns 0, so the
  * caller's check reports it as missing. */
 int kl_lesson_skip_rung(kl_op op, const char *name, int build_optional);
+
+/* This machine in one line, as measured at run time: "avx512, 2 CPUs online, L1d 32 KiB,
+ * L2 1 MiB, L3 32 MiB" (ISA from CPUID, caches from sysfs). Every lesson prints it first. */
+void kl_lesson_machine(char *out, size_t size);
+
+/* The cache level a working set of `bytes` fits in on this machine: "L1", "L2", "L3" or
+ * "DRAM". Lessons label their working sets with it, never with a fixed name. */
+const char *kl_lesson_level(size_t bytes);
+
+/* Median seconds of memcpy(y, x, 4 floats) on 64-byte aligned buffers: the yardstick of the
+ * streaming kernels (ReLU, LayerNorm), timed in the same process. NAN if out of memory. */
+double kl_lesson_memcpy_seconds(size_t floats, int reps);
+
+/* Bytes of x + y for the streaming lessons' three sizes: half of L2; half of L3 (at least
+ * 2 x L2, at most 16 MiB); 4 x L3, kept within 64..128 MiB (a sysfs L3 can be a whole
+ * socket's). Label them with kl_lesson_level(), which says where each really fits. */
+void kl_lesson_stream_sets(size_t ws[3]);
+
+/* The 1-thread FMA peak (GFLOP/s) lesson 00 measured on this machine for an ISA ("scalar",
+ * "avx2", "avx512"), read from its results/roofline.json in the same build; NAN when lesson
+ * 00 has not run (the later lessons then print their numbers without "% of peak"). */
+double kl_lesson_peak_gflops(const char *isa);
 
 /* Seeded uniform floats in [-1, 1) (xorshift64*): lessons' inputs are reproducible. */
 float kl_lesson_uniform(unsigned long long *state);

@@ -7,7 +7,9 @@
 #include <immintrin.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) {
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 enum { STRIP = 64 }; /* 8 accumulators of 8 floats: half the 16 ymm registers */

@@ -73,6 +73,15 @@ typedef enum kl_status {
 
 const char *kl_status_str(kl_status s);
 
+/* Student stubs (the bodies scripts/release leaves to write) call kl_not_implemented with
+ * "file: function()" and return KL_EUNSUPPORTED (or nothing, or zero, if the function returns
+ * that). A helper that cannot return a status still leaves its mark, so a caller that returned
+ * KL_OK over a stubbed helper is caught too: lessons reset the mark, call a rung, and name the
+ * file to edit. Thread-safe; the mark is the first stub reached since the reset, or NULL. */
+kl_status kl_not_implemented(const char *where);
+const char *kl_stub_reached(void);
+void kl_stub_reset(void);
+
 /* ---- ops, with the best available variant ------------------------------------------ */
 
 kl_status kl_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,

@@ -22,7 +22,7 @@
  * Why rows in pairs (kl_ln_rows_avx2): pass c of rows r, r+1 runs in the SAME loop as pass a
  * of rows r+2, r+3 (pair_step), so the next rows' loads from L2/L3 overlap this pair's
  * arithmetic and stores, each gamma/beta vector serves two rows, and a row's sqrt/divide
- * latency hides behind the other pair's work (measurements: modules/03_layernorm/README.md).
+ * latency hides behind the other pair's work.
  * Tails (< 8 floats) use _mm256_maskload_ps (masked lanes read as 0 and are masked out of
  * the sums again after the shift) and _mm256_maskstore_ps. y may be x. */
 #include "ln_row.h"
@@ -31,28 +31,36 @@
 #include <stdint.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) { /* lanes [0, rem) on, 0 <= rem < 8 */
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 /* 8 float lanes -> added into 4 double lanes */
 static inline __m256d fold(__m256d acc, __m256 v) {
+    /* BEGIN SOLUTION */
     acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
     return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    /* END SOLUTION */
 }
 
 static inline double hsum_pd(__m256d v) {
+    /* BEGIN SOLUTION */
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+    /* END SOLUTION */
 }
 
 /* The shift of a row: the mean of its first 8 floats (x[0] if shorter). */
 static inline float first_shift(ptrdiff_t len, const float *x) {
+    /* BEGIN SOLUTION */
     if (len < 8) return len > 0 ? x[0] : 0.0f;
     __m256 v = _mm256_loadu_ps(x);
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     h = _mm_add_ps(h, _mm_movehl_ps(h, h));
     h = _mm_add_ss(h, _mm_movehdup_ps(h));
     return _mm_cvtss_f32(h) * 0.125f;
+    /* END SOLUTION */
 }
 
 /* Sums over len floats of d = x - s (*S1) and d*d (*S2). Per 8 floats: a sub, an add and an
@@ -60,6 +68,7 @@ static inline float first_shift(ptrdiff_t len, const float *x) {
  * two FADD and the two FMA pipes get 3 operations each per 16 floats; 4 + 4 accumulators
  * cover the add and FMA latencies. */
 static inline void sum_d_dd(ptrdiff_t len, const float *x, float s, double *S1, double *S2) {
+    /* BEGIN SOLUTION */
     const __m256 vs = _mm256_set1_ps(s), ns = _mm256_set1_ps(-s), one = _mm256_set1_ps(1.0f);
     __m256d a1 = _mm256_setzero_pd(), a2 = a1;
     ptrdiff_t i = 0;
@@ -91,11 +100,13 @@ static inline void sum_d_dd(ptrdiff_t len, const float *x, float s, double *S1, 
     }
     *S1 = hsum_pd(fold(a1, p));
     *S2 = hsum_pd(fold(a2, q));
+    /* END SOLUTION */
 }
 
 /* pass b: sum over len floats of (x - mu)^2: one sub (FADD pipe) and one FMA per vector,
  * 8 accumulators to cover the FMA latency. */
 static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
+    /* BEGIN SOLUTION */
     const __m256 vm = _mm256_set1_ps(mu);
     __m256d acc = _mm256_setzero_pd();
     ptrdiff_t i = 0;
@@ -103,11 +114,18 @@ static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
         ptrdiff_t end = len - i < 256 ? len : i + 256;
         __m256 q0 = _mm256_setzero_ps(), q1 = q0, q2 = q0, q3 = q0, q4 = q0, q5 = q0, q6 = q0, q7 = q0;
         for (; i + 64 <= end; i += 64) {
-#define KL_SQ(q, k) do { __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8 * (k)), vm); \
-                         q = _mm256_fmadd_ps(d, d, q); } while (0)
-            KL_SQ(q0, 0); KL_SQ(q1, 1); KL_SQ(q2, 2); KL_SQ(q3, 3);
-            KL_SQ(q4, 4); KL_SQ(q5, 5); KL_SQ(q6, 6); KL_SQ(q7, 7);
-#undef KL_SQ
+            __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(x + i), vm);
+            __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm);
+            __m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 16), vm);
+            __m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 24), vm);
+            __m256 d4 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 32), vm);
+            __m256 d5 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 40), vm);
+            __m256 d6 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 48), vm);
+            __m256 d7 = _mm256_sub_ps(_mm256_loadu_ps(x + i + 56), vm);
+            q0 = _mm256_fmadd_ps(d0, d0, q0), q1 = _mm256_fmadd_ps(d1, d1, q1);
+            q2 = _mm256_fmadd_ps(d2, d2, q2), q3 = _mm256_fmadd_ps(d3, d3, q3);
+            q4 = _mm256_fmadd_ps(d4, d4, q4), q5 = _mm256_fmadd_ps(d5, d5, q5);
+            q6 = _mm256_fmadd_ps(d6, d6, q6), q7 = _mm256_fmadd_ps(d7, d7, q7);
         }
         __m256 t0 = _mm256_add_ps(_mm256_add_ps(q0, q1), _mm256_add_ps(q2, q3));
         __m256 t1 = _mm256_add_ps(_mm256_add_ps(q4, q5), _mm256_add_ps(q6, q7));
@@ -124,12 +142,14 @@ static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
         q = _mm256_fmadd_ps(d, d, q);
     }
     return hsum_pd(fold(acc, q));
+    /* END SOLUTION */
 }
 
 /* mean and rstd from one row's sums of d = x - s (s1) and d*d (s2) over n floats; 0 when
  * the row must take kl_ln_row_exact (see kl_ln_finish). inv = 1.0 / n. */
 static inline int finish_row(ptrdiff_t n, double inv, const float *x, float s, double s1,
                              double s2, float eps, float *m, float *r) {
+    /* BEGIN SOLUTION */
     double md = s1 * inv, mean = s + md, m2 = s2 - s1 * md;
     if (!((double)n * md * md <= m2)) { /* |mean - s| > std (or NaN): pass b, centred */
         float mf = (float)mean;
@@ -138,18 +158,22 @@ static inline int finish_row(ptrdiff_t n, double inv, const float *x, float s, d
     }
     kl_ln_acc acc = {(double)n, mean, m2 > 0.0 ? m2 : 0.0};
     return kl_ln_finish(&acc, eps, m, r);
+    /* END SOLUTION */
 }
 
 /* A row's mean and rstd: pass a, then (rarely) pass b. */
 static inline int row_stats(ptrdiff_t cols, double inv, const float *x, float eps, float *m, float *r) {
+    /* BEGIN SOLUTION */
     float s = first_shift(cols, x);
     double s1, s2;
     sum_d_dd(cols, x, s, &s1, &s2);
     return finish_row(cols, inv, x, s, s1, s2, eps, m, r);
+    /* END SOLUTION */
 }
 
 static inline void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
                       float r, float *y, int stream) {
+    /* BEGIN SOLUTION */
     const __m256 vm = _mm256_set1_ps(mu), vr = _mm256_set1_ps(r);
     ptrdiff_t i = 0;
     if (stream && x != y && ((uintptr_t)y & 3) == 0) {
@@ -180,6 +204,7 @@ static inline void normalize(ptrdiff_t n, const float *x, const float *g, const 
         __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm), vr);
         _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(t, _mm256_maskload_ps(g + i, m), _mm256_maskload_ps(b + i, m)));
     }
+    /* END SOLUTION */
 }
 
 /* One pair of rows in flight: p->x[0..1] -> p->y[0..1] (pass c with p->m, p->r) while the
@@ -196,6 +221,7 @@ typedef struct { const float *x[2]; float *y[2]; float m[2], r[2]; } ln_pair;
 
 static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const ln_pair *p,
                              const float *xa, const float *xb, float sa, float sb, double out[4]) {
+    /* BEGIN SOLUTION */
     /* (x - m) r as ONE FMA, x r - (m r): 10 vector operations per step instead of 12 (see
      * the comment above; the lesson's README has the measurement) */
     const __m256 vr0 = _mm256_set1_ps(p->r[0]), vmr0 = _mm256_set1_ps(p->m[0] * p->r[0]);
@@ -236,12 +262,14 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
         A1 = fold(A1, pa), A2 = fold(A2, qa), B1 = fold(B1, pb), B2 = fold(B2, qb);
     }
     out[0] = hsum_pd(A1), out[1] = hsum_pd(A2), out[2] = hsum_pd(B1), out[3] = hsum_pd(B2);
+    /* END SOLUTION */
 }
 
 /* The last pair of a block (no next pair to sum): pass c alone, 4 loads, 2 stores and 4 FMAs
  * per step, instead of a pair_step summing rows no one needs (modules/03_layernorm/README.md
  * measures the difference). */
 static inline void pair_out(ptrdiff_t n, const float *g, const float *b, const ln_pair *p) {
+    /* BEGIN SOLUTION */
     const __m256 vr0 = _mm256_set1_ps(p->r[0]), vmr0 = _mm256_set1_ps(p->m[0] * p->r[0]);
     const __m256 vr1 = _mm256_set1_ps(p->r[1]), vmr1 = _mm256_set1_ps(p->m[1] * p->r[1]);
     const float *x0 = p->x[0], *x1 = p->x[1];
@@ -262,6 +290,7 @@ static inline void pair_out(ptrdiff_t n, const float *g, const float *b, const l
         _mm256_maskstore_ps(y0 + i, k, _mm256_fmadd_ps(t0, vg, vb));
         _mm256_maskstore_ps(y1 + i, k, _mm256_fmadd_ps(t1, vg, vb));
     }
+    /* END SOLUTION */
 }
 
 kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,

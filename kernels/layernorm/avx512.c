@@ -7,27 +7,36 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-static inline __mmask16 tail_mask(ptrdiff_t rem) { return (__mmask16)((1u << rem) - 1u); }
+static inline __mmask16 tail_mask(ptrdiff_t rem) {
+    /* BEGIN SOLUTION */
+    return (__mmask16)((1u << rem) - 1u);
+    /* END SOLUTION */
+}
 
 /* 16 float lanes -> added into 8 double lanes */
 static inline __m512d fold(__m512d acc, __m512 v) {
+    /* BEGIN SOLUTION */
     acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    /* END SOLUTION */
 }
 
 /* The shift of a row: the mean of its first 8 floats (x[0] if shorter). */
 static inline float first_shift(ptrdiff_t len, const float *x) {
+    /* BEGIN SOLUTION */
     if (len < 8) return len > 0 ? x[0] : 0.0f;
     __m256 v = _mm256_loadu_ps(x);
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     h = _mm_add_ps(h, _mm_movehl_ps(h, h));
     h = _mm_add_ss(h, _mm_movehdup_ps(h));
     return _mm_cvtss_f32(h) * 0.125f;
+    /* END SOLUTION */
 }
 
 /* Sums over len floats of d = x - s (*S1) and d*d (*S2), as in avx2.c; folded into double
  * every 512 floats (8 terms per lane). Masked-off tail lanes stay 0 (maskz_sub). */
 static inline void sum_d_dd(ptrdiff_t len, const float *x, float s, double *S1, double *S2) {
+    /* BEGIN SOLUTION */
     const __m512 vs = _mm512_set1_ps(s), ns = _mm512_set1_ps(-s), one = _mm512_set1_ps(1.0f);
     __m512d a1 = _mm512_setzero_pd(), a2 = a1;
     ptrdiff_t i = 0;
@@ -59,10 +68,12 @@ static inline void sum_d_dd(ptrdiff_t len, const float *x, float s, double *S1, 
     }
     *S1 = _mm512_reduce_add_pd(fold(a1, p));
     *S2 = _mm512_reduce_add_pd(fold(a2, q));
+    /* END SOLUTION */
 }
 
 /* pass b (rare): sum over len floats of (x - mu)^2 */
 static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
+    /* BEGIN SOLUTION */
     const __m512 vm = _mm512_set1_ps(mu);
     __m512d acc = _mm512_setzero_pd();
     ptrdiff_t i = 0;
@@ -92,12 +103,14 @@ static inline double sum_sq(ptrdiff_t len, const float *x, float mu) {
         q = _mm512_fmadd_ps(d, d, q);
     }
     return _mm512_reduce_add_pd(fold(acc, q));
+    /* END SOLUTION */
 }
 
 /* mean and rstd from one row's sums (avx2.c's finish_row: pass b when the shift is more
  * than one std from the mean); 0 when the row must take kl_ln_row_exact. inv = 1.0 / n. */
 static inline int finish_row(ptrdiff_t n, double inv, const float *x, float s, double s1,
                              double s2, float eps, float *m, float *r) {
+    /* BEGIN SOLUTION */
     double md = s1 * inv, mean = s + md, m2 = s2 - s1 * md;
     if (!((double)n * md * md <= m2)) { /* |mean - s| > std (or NaN): pass b, centred */
         float mf = (float)mean;
@@ -105,18 +118,22 @@ static inline int finish_row(ptrdiff_t n, double inv, const float *x, float s, d
     }
     kl_ln_acc acc = {(double)n, mean, m2 > 0.0 ? m2 : 0.0};
     return kl_ln_finish(&acc, eps, m, r);
+    /* END SOLUTION */
 }
 
 /* A row's mean and rstd: pass a, then (rarely) pass b. */
 static inline int row_stats(ptrdiff_t cols, double inv, const float *x, float eps, float *m, float *r) {
+    /* BEGIN SOLUTION */
     float s = first_shift(cols, x);
     double s1, s2;
     sum_d_dd(cols, x, s, &s1, &s2);
     return finish_row(cols, inv, x, s, s1, s2, eps, m, r);
+    /* END SOLUTION */
 }
 
 static inline void normalize(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
                       float r, float *y, int stream) {
+    /* BEGIN SOLUTION */
     const __m512 vm = _mm512_set1_ps(mu), vr = _mm512_set1_ps(r);
     ptrdiff_t i = 0;
     if (stream && x != y && ((uintptr_t)y & 3) == 0) {
@@ -144,6 +161,7 @@ static inline void normalize(ptrdiff_t n, const float *x, const float *g, const 
         __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vm), vr);
         _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, g + i), _mm512_maskz_loadu_ps(m, b + i)));
     }
+    /* END SOLUTION */
 }
 
 /* avx2.c's pair_step: pass c of the pair p while pass a of the next pair xa, xb, 16 floats
@@ -152,6 +170,7 @@ typedef struct { const float *x[2]; float *y[2]; float m[2], r[2]; } ln_pair;
 
 static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const ln_pair *p,
                              const float *xa, const float *xb, float sa, float sb, double out[4]) {
+    /* BEGIN SOLUTION */
     /* (x - m) r as one FMA, x r - (m r), as avx2.c's pair_step */
     const __m512 vr0 = _mm512_set1_ps(p->r[0]), vmr0 = _mm512_set1_ps(p->m[0] * p->r[0]);
     const __m512 vr1 = _mm512_set1_ps(p->r[1]), vmr1 = _mm512_set1_ps(p->m[1] * p->r[1]);
@@ -192,6 +211,7 @@ static inline void pair_step(ptrdiff_t n, const float *g, const float *b, const 
     }
     out[0] = _mm512_reduce_add_pd(A1), out[1] = _mm512_reduce_add_pd(A2);
     out[2] = _mm512_reduce_add_pd(B1), out[3] = _mm512_reduce_add_pd(B2);
+    /* END SOLUTION */
 }
 
 kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,

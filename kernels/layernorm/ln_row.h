@@ -51,19 +51,23 @@ void kl_ln_row_exact(ptrdiff_t cols, const float *x, const float *g, const float
 typedef struct { double n, mean, m2; } kl_ln_acc;
 
 static inline void kl_ln_merge(kl_ln_acc *a, double n, double mean, double m2) {
+    /* BEGIN SOLUTION */
     double tot = a->n + n, delta = mean - a->mean;
     a->mean += delta * (n / tot);
     a->m2 += m2 + delta * delta * (a->n * n / tot);
     a->n = tot;
+    /* END SOLUTION */
 }
 
 /* mean and rstd as floats; 0 when the row must take kl_ln_row_exact instead. */
 static inline int kl_ln_finish(const kl_ln_acc *a, float eps, float *m, float *r) {
+    /* BEGIN SOLUTION */
     double var = a->m2 / a->n;
     if (!isfinite(a->mean) || !isfinite(var) || var < 1e-28) return 0;
     *m = (float)a->mean;
     *r = (float)(1.0 / sqrt(var + eps));
     return 1;
+    /* END SOLUTION */
 }
 
 #endif

@@ -8,7 +8,9 @@
 #include <string.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) {
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 static inline float hsum(__m256 v) {

@@ -8,9 +8,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* x, dy and dx are three streams per element: a team pays from a smaller size than ReLU's. */
 #define TEAM_MIN ((ptrdiff_t)1 << 14)
@@ -45,19 +42,15 @@ kl_status kl_layernorm_backward_openmp(ptrdiff_t rows, ptrdiff_t cols, const flo
         if (!part) return KL_ENOMEM; /* nothing written yet */
         memset(part, 0, (size_t)threads * per * sizeof(float));
     }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-    {
-        ptrdiff_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-    for (ptrdiff_t id = 0, nt = threads; id < nt; id++) {
-#endif
-        ptrdiff_t r0 = rows * id / nt, r1 = rows * (id + 1) / nt;
+    /* One block of rows per team slot, whichever thread runs it: the partials, and so the
+     * result, depend on the thread count only (a plain loop without OpenMP). */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int id = 0; id < threads; id++) {
+        ptrdiff_t r0 = rows * id / threads, r1 = rows * (id + 1) / threads;
         float *pg = part && dgamma ? part + (size_t)id * per : NULL;
         float *pb = part && dbeta ? part + (size_t)id * per + cols : NULL;
         kl_layernorm_backward_rows_avx2(r0, r1, cols, x, gamma, mean, rstd, dy, dx, pg, pb);
     }
-    /* Partials of threads that did not start (nt < threads) are still 0: adding them is exact. */
     for (ptrdiff_t c = 0; part && c < cols; c++) {
         float g = 0.0f, b = 0.0f;
         for (int t = 0; t < threads; t++) {

@@ -19,6 +19,7 @@ static size_t round64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 static inline __attribute__((always_inline)) void pack_a_mr(ptrdiff_t mr, ptrdiff_t mc,
                                                             ptrdiff_t kc, const float *A,
                                                             ptrdiff_t lda, float *Ap) {
+    /* BEGIN SOLUTION */
     for (ptrdiff_t r = 0; r < mc; r += mr, Ap += mr * kc) {
         ptrdiff_t rows = mc - r < mr ? mc - r : mr;
         const float *a = A + r * lda;
@@ -30,6 +31,7 @@ static inline __attribute__((always_inline)) void pack_a_mr(ptrdiff_t mr, ptrdif
                 for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? a[i * lda + p] : 0.0f;
         }
     }
+    /* END SOLUTION */
 }
 
 void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, ptrdiff_t lda,
@@ -49,6 +51,7 @@ void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, pt
 static inline __attribute__((always_inline)) void pack_b_nr(ptrdiff_t nr, ptrdiff_t kc,
                                                             ptrdiff_t nc, const float *B,
                                                             ptrdiff_t ldb, float *Bp) {
+    /* BEGIN SOLUTION */
     /* Row by row: each row of B is read once, front to back (a stream the prefetcher follows),
      * and scattered into the slivers. Sliver by sliver would read B down a column, one new
      * page per row. */
@@ -61,6 +64,7 @@ static inline __attribute__((always_inline)) void pack_b_nr(ptrdiff_t nr, ptrdif
         if (cols)
             for (ptrdiff_t j = 0; j < nr; j++) dst[j] = j < cols ? b[full + j] : 0.0f;
     }
+    /* END SOLUTION */
 }
 
 void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, ptrdiff_t ldb,
@@ -79,6 +83,7 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
 static inline __attribute__((always_inline)) void pack_at_mr(ptrdiff_t mr, ptrdiff_t mc,
                                                              ptrdiff_t kc, const float *At,
                                                              ptrdiff_t lda, float *Ap) {
+    /* BEGIN SOLUTION */
     for (ptrdiff_t r = 0; r < mc; r += mr, Ap += mr * kc) {
         ptrdiff_t rows = mc - r < mr ? mc - r : mr;
         if (rows == mr) { /* whole panels: mr contiguous floats per p, a few vector moves */
@@ -89,6 +94,7 @@ static inline __attribute__((always_inline)) void pack_at_mr(ptrdiff_t mr, ptrdi
                 for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? At[p * lda + r + i] : 0.0f;
         }
     }
+    /* END SOLUTION */
 }
 
 void kl_gemm_pack_at(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *At, ptrdiff_t lda,
@@ -106,12 +112,14 @@ void kl_gemm_pack_at(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *At, 
 static inline __attribute__((always_inline)) void pack_bt_nr(ptrdiff_t nr, ptrdiff_t kc,
                                                              ptrdiff_t nc, const float *Bt,
                                                              ptrdiff_t ldb, float *Bp) {
+    /* BEGIN SOLUTION */
     for (ptrdiff_t s = 0; s < nc; s += nr, Bp += nr * kc) {
         ptrdiff_t cols = nc - s < nr ? nc - s : nr;
         const float *b = Bt + s * ldb;
         for (ptrdiff_t p = 0; p < kc; p++)
             for (ptrdiff_t j = 0; j < nr; j++) Bp[p * nr + j] = j < cols ? b[j * ldb + p] : 0.0f;
     }
+    /* END SOLUTION */
 }
 
 void kl_gemm_pack_bt(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *Bt, ptrdiff_t ldb,
@@ -178,6 +186,7 @@ size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdi
 static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc,
                                float alpha, const float *Ap, const float *Bp, float beta,
                                float *C, ptrdiff_t ldc, ptrdiff_t col, const kl_gemm_epilogue *ep) {
+    /* BEGIN SOLUTION */
     const ptrdiff_t MR = uk->mr, NR = uk->nr;
     int bad = 0;
     for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
@@ -190,6 +199,7 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
         }
     }
     return bad;
+    /* END SOLUTION */
 }
 
 /* What one thread of the team runs. The threads pack each KC x NC panel of B together (each
@@ -216,6 +226,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
                             ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                             ptrdiff_t ldc, const kl_gemm_epilogue *ep, float *Ap,
                             float *const Bp[2], int trans_a, int trans_b) {
+    /* BEGIN SOLUTION */
     /* Work is split by hand, not with "omp for": the single-threaded rungs run this too, maybe
      * inside a caller's parallel region, where an orphaned "omp for" would bind to the
      * caller's team. The barrier runs only when nth > 1, i.e. inside our own region. */
@@ -254,6 +265,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
         }
     }
     return bad;
+    /* END SOLUTION */
 }
 
 kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,

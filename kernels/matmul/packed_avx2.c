@@ -87,6 +87,7 @@ static kl_status ukr_6x16(ptrdiff_t k, float alpha, const float *a, const float 
  * A ragged last panel or k tail goes to the portable loop. */
 static void pack_a_6(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, ptrdiff_t lda,
                      float *Ap) {
+    /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
     for (; r + MR <= mc; r += MR, Ap += MR * kc) {
         const float *a = A + r * lda;
@@ -120,11 +121,13 @@ static void pack_a_6(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, p
             for (int i = 0; i < MR; i++) Ap[p * MR + i] = a[i * lda + p];
     }
     if (r < mc) kl_gemm_pack_a(mr, mc - r, kc, A + r * lda, lda, Ap);
+    /* END SOLUTION */
 }
 
 /* Bp[nc/16][kc][16] <- B[kc][nc]: row by row, two vector moves per sliver row. */
 static void pack_b_16(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, ptrdiff_t ldb,
                       float *Bp) {
+    /* BEGIN SOLUTION */
     ptrdiff_t full = nc / NR * NR;
     for (ptrdiff_t p = 0; p < kc; p++) {
         const float *b = B + p * ldb;
@@ -135,6 +138,7 @@ static void pack_b_16(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, 
         }
     }
     if (full < nc) kl_gemm_pack_b(nr, kc, nc - full, B + full, ldb, Bp + full * kc);
+    /* END SOLUTION */
 }
 
 const kl_gemm_kernel kl_gemm_avx2_kernel = {MR, NR, ukr_6x16, pack_a_6, pack_b_16};
@@ -147,6 +151,7 @@ const kl_gemm_kernel kl_gemm_avx2_kernel = {MR, NR, ukr_6x16, pack_a_6, pack_b_1
 static inline __attribute__((always_inline)) void direct_tile(
     ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
     float beta, float *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr, int masked) {
+    /* BEGIN SOLUTION */
     const float *ar[MR];
     for (int i = 0; i < MR; i++) ar[i] = A + (i < mr ? i : mr - 1) * lda;
     __m256i m0 = _mm256_setzero_si256(), m1 = m0;
@@ -177,6 +182,7 @@ static inline __attribute__((always_inline)) void direct_tile(
     }
     __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     store_tile(acc, alpha, beta, C, ldc, mr, nr);
+    /* END SOLUTION */
 }
 
 kl_status kl_matmul_avx2_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,

@@ -28,8 +28,10 @@ enum { DIRECT_WIDE_ROWS = 12 };
 
 /* Lanes j < cols of a 32-wide row, as two 16-lane masks. */
 static inline void row_masks(ptrdiff_t cols, __mmask16 m[MAX_VECS]) {
+    /* BEGIN SOLUTION */
     m[0] = (__mmask16)(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
     m[1] = (__mmask16)(cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
+    /* END SOLUTION */
 }
 
 /* Where a tile's operands are: row i of A at a[i*a_row + p*a_k]; row p of B at b[p*b_k].
@@ -47,6 +49,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
                                                        float alpha, operands o, float beta,
                                                        float *c, ptrdiff_t ldc, ptrdiff_t mr,
                                                        ptrdiff_t cols) {
+    /* BEGIN SOLUTION */
     __m512 acc[MAX_ROWS][MAX_VECS];
     __mmask16 m[MAX_VECS];
     row_masks(cols, m);
@@ -85,6 +88,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
             _mm512_mask_storeu_ps(cv, m[v], r);
         }
     }
+    /* END SOLUTION */
 }
 
 /* tile() for a fringe of <= 8 columns: one 8-wide ymm vector per row (AVX-512VL masks). Where

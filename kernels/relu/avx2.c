@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) { /* lanes [0, rem) on, 0 <= rem < 8 */
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 kl_status kl_relu_span_avx2(ptrdiff_t n, const float *x, float *y, int stream) {

@@ -2,9 +2,11 @@
 #include "relu.h"
 
 kl_status kl_relu_span_scalar(ptrdiff_t n, const float *x, float *y, int stream) {
+    /* BEGIN SOLUTION */
     (void)stream;
     for (ptrdiff_t i = 0; i < n; i++) y[i] = !(x[i] <= 0.0f) ? x[i] : 0.0f;
     return KL_OK;
+    /* END SOLUTION */
 }
 
 static kl_relu_dsp fill(void) {

@@ -6,7 +6,9 @@
 #include <immintrin.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) { /* lanes [0, rem) on */
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 static inline __m256 step(__m256 y, __m256 dy) {

@@ -6,7 +6,9 @@
 #include <immintrin.h>
 
 static inline __m256i tail_mask(ptrdiff_t rem) {
+    /* BEGIN SOLUTION */
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* END SOLUTION */
 }
 
 kl_status kl_sgd_momentum_span_avx2(ptrdiff_t n, float lr, float momentum, float weight_decay,

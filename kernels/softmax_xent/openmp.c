@@ -4,9 +4,6 @@
  * calling thread (a batch of 128 x 10 is far below: a team would cost more than the rows). */
 #include "softmax_xent.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define TEAM_MIN ((ptrdiff_t)1 << 14)
 #define MAX_TEAM 256
@@ -21,14 +18,11 @@ kl_status kl_softmax_xent_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *lo
         return kl_softmax_xent_avx2(rows, cols, logits, labels, loss, dlogits);
     double part[MAX_TEAM] = {0};
     float scale = 1.0f / (float)rows;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-    {
-        ptrdiff_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-    for (ptrdiff_t id = 0, nt = threads; id < nt; id++) {
-#endif
-        ptrdiff_t r0 = rows * id / nt, r1 = rows * (id + 1) / nt;
+    /* One block of rows per team slot, whichever thread runs it: the partials, and so the
+     * result, depend on the thread count only (a plain loop without OpenMP). */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int id = 0; id < threads; id++) {
+        ptrdiff_t r0 = rows * id / threads, r1 = rows * (id + 1) / threads;
         double s = 0.0;
         for (ptrdiff_t r = r0; r < r1; r++)
             s += kl_softmax_xent_row_avx2(cols, logits + r * cols, labels[r], scale,

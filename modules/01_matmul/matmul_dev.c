@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lesson.h"
+#include "matmul/gemm.h" /* kl_gemm_pack_a/b, tested directly */
 
 // %% [markdown]
 // ## Part 1: Foundations
@@ -43,10 +44,10 @@
 // ### Arithmetic intensity
 // Arithmetic intensity (AI) = flops / bytes moved to or from memory. With the minimum traffic
 // above, a square matmul has AI = 2n³ / 16n² = **n/8** flop/byte: 128 at n = 1024 (Module 00
-// uses n/6, for beta = 0, where C is only written). A Zen 3 core retires two 8-wide FMAs per
-// cycle (32 flop/cycle, about 78 GFLOP/s at this EPYC's 2.45 GHz base clock), but its memory
-// system delivers only a few bytes per cycle, so its ridge point (Module 00 measures it) is a
-// few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does
+// uses n/6, for beta = 0, where C is only written). A core with two 8-wide FMA pipes (an
+// example: Zen 3, Haswell) retires 32 flop/cycle, about 78 GFLOP/s at 2.45 GHz, but its memory
+// system delivers only a few bytes per cycle, so its ridge point (Module 00 measured yours) is
+// a few to a few tens of flop/byte: a matmul *can* run at the arithmetic peak. Whether it does
 // depends on how many times each byte actually travels, which is what the loop structure
 // decides:
 //
@@ -67,13 +68,14 @@
 // 64-byte line and uses 4 bytes of it. The neighbouring column j+1 would reuse that line, but
 // only if it survives the k = 1024 other lines (64 KiB) touched in between, and the L1 holds
 // 32 KiB. It is worse than that: addresses 4 KiB apart fall into the *same set* of a 32 KiB
-// 8-way L1 (64 sets × 64 B repeat every 4 KiB), so only 8 of those 1024 lines are kept; in the
+// 8-way L1 (64 sets × 64 B repeat every 4 KiB), so only 8 of those 1024 lines are kept; in a
 // 512 KiB 8-way L2 (the pattern repeats every 64 KiB) they share 16 sets, 128 lines. So nearly
 // every load of B comes from L3: 64 bytes for 2 flops, 64 GiB of traffic for 2.15 GFLOP.
-// Measured on this machine while writing the lesson: 0.19 GFLOP/s at n = 1024 against 0.64 at
-// n = 1000, where the same loop does not alias. There is a second limit too: `sum` is one
-// serial chain of dependent adds, so even from L1 the loop does one add per FP-add latency
-// (3 cycles on Zen 3): 2 flops per 3 cycles, about 1.6 GFLOP/s at 2.45 GHz, 1/48 of the peak.
+// (An example, measured on a Zen 3 VM: 0.19 GFLOP/s at n = 1024 against 0.64 at n = 1000,
+// where the same loop does not alias; this lesson prints the machine's own cache sizes first,
+// so redo the set arithmetic for yours.) There is a second limit too: `sum` is one serial
+// chain of dependent adds, so even from L1 the loop does one add per FP-add latency (3 cycles
+// on many cores): 2 flops per 3 cycles, about 1.6 GFLOP/s at 2.45 GHz, 1/48 of the peak.
 
 // %% [markdown]
 // ### The checks every rung must pass
@@ -106,10 +108,10 @@ static int check_beta_zero(const char *name, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
     for (ptrdiff_t i = 0; i < m * k; i++) A[i] = (float)(i % 5 - 2);
     for (ptrdiff_t i = 0; i < k * n; i++) B[i] = (float)(i % 7 - 3);
     for (ptrdiff_t i = 0; i < m * n; i++) C[i] = NAN;
+    kl_stub_reset();
     kl_status s = kl_matmul_variant(name, m, n, k, 2.0f, A, k, B, n, 0.0f, C, n);
-    if (s != KL_OK) {
-        fail = KL_FAIL("matmul/%s m=%td n=%td k=%td beta=0 returned %s", name, m, n, k,
-                       kl_status_str(s));
+    if (kl_lesson_report(KL_OP_MATMUL, name, s)) {
+        fail = 1;
         goto done;
     }
     for (ptrdiff_t i = 0; i < m && !fail; i++)
@@ -234,8 +236,8 @@ static int test_matmul_interchange(void) {
 // is reused by every jc step, so it should sit in **L2**. The rule in `blocked.c`: KB = NB = the
 // largest multiple of 16 floats (a cache line) with KB·NB·4 ≤ L1/2, and MB = the largest
 // multiple of 16 with MB·KB·4 ≤ L2/2 (half of each cache for the tile, the rest for the other
-// operands and for conflict misses). On this Zen 3 (32 KiB L1, 512 KiB L2): 64 × 64 tiles of B
-// (16 KiB), MB = 1024. `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking`
+// operands and for conflict misses). For example, with a 32 KiB L1 and a 512 KiB L2: 64 × 64
+// tiles of B (16 KiB), MB = 1024; the test below prints the edges this machine gets. `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking`
 // function reports the edges actually in use, so tests (here and in `tests/`) can aim one past
 // them. The rung allocates nothing.
 //
@@ -306,9 +308,81 @@ static int test_matmul_blocked(void) {
 // accumulators are a local array (no alias check), exactly what the "very-cheap" cost model
 // accepts. Fixed tile sizes and private accumulators are what make code easy to vectorise.
 
+// ### What you write for the packed rungs
+// The driver in `kernels/matmul/gemm.c` is yours, and every packed rung (packed, avx2, avx512,
+// openmp) runs it, so write it first, in this order:
+//
+// 1. `pack_a_mr` and `pack_b_nr`: the packing routines (the layouts are in `gemm.h`); their
+//    test comes right below.
+// 2. `macro_kernel`: loops 2 and 1, calling the micro-kernel on every MR×NR tile of one
+//    MC×NC block of C, the valid corner `mr`×`nr` at the fringes, with the epilogue if any.
+// 3. `gemm_team`: loops 5, 4 and 3 with the packing calls, beta on the first KC block only,
+//    and (for the openmp rung) the team's share of the MC blocks and its barriers.
+// 4. `kl_gemm_ep`: the entry that plans the blocks, allocates the scratch and runs the team.
+//
+// Then the 4×8 micro-kernel in `packed.c`; `test_matmul_packed` checks all of it together.
+// The AVX2 rung adds its own vectorised packing (`pack_a_6`, `pack_b_16` in `packed_avx2.c`)
+// and both SIMD rungs a direct path for small problems.
+
+// %% [code] {"kernel": "kernels/matmul/gemm.c", "grade_id": "matmul_gemm_driver", "points": 0, "solution": true}
+// The implementation lives in kernels/matmul/gemm.c; scripts/render inlines it here.
+
+// %% [markdown]
+// ### Testing the packing
+// Before the macro-kernel can use them, the two packing routines must lay a block out exactly
+// as the micro-kernel reads it (the contract in `gemm.h`): A's block as micro-panels
+// `Ap[r][p][i] = A[r·MR + i][p]`, B's panel as slivers `Bp[s][p][j] = B[p][s·NR + j]`, with the
+// rows (columns) past the edge of the block zero, so a fringe tile computes with zeros and
+// stores only its valid corner. The test packs blocks with every fringe and checks each float.
+
+// %% [code] {"grade_id": "test_matmul_packing", "points": 2, "locked": true}
+static int test_matmul_packing(void) {
+    enum { MC = 13, KC = 5, NC = 19, LDA = 7, LDB = 23 }; /* odd sizes: every fringe */
+    static const ptrdiff_t mrs[] = {4, 6, 12}, nrs[] = {8, 16, 32};
+    float A[MC * LDA], B[KC * LDB], Ap[16 * KC * 12], Bp[32 * KC * 32];
+    for (int i = 0; i < MC * LDA; i++) A[i] = (float)(i + 1);
+    for (int i = 0; i < KC * LDB; i++) B[i] = (float)(-i - 1);
+    kl_stub_reset();
+    for (size_t s = 0; s < sizeof mrs / sizeof mrs[0]; s++) {
+        const ptrdiff_t mr = mrs[s], panels = (MC + mr - 1) / mr;
+        for (size_t i = 0; i < sizeof Ap / sizeof Ap[0]; i++) Ap[i] = NAN;
+        kl_gemm_pack_a(mr, MC, KC, A, LDA, Ap);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        for (ptrdiff_t r = 0; r < panels; r++)
+            for (ptrdiff_t p = 0; p < KC; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) {
+                    ptrdiff_t row = r * mr + i;
+                    float want = row < MC ? A[row * LDA + p] : 0.0f, got = Ap[(r * KC + p) * mr + i];
+                    if (!(got == want))
+                        return KL_FAIL("kl_gemm_pack_a(mr=%td): Ap[panel %td][p %td][i %td] = %g, "
+                                       "expected A[%td][%td] = %g (edit kernels/matmul/gemm.c)",
+                                       mr, r, p, i, (double)got, row, p, (double)want);
+                }
+        const ptrdiff_t nr = nrs[s], slivers = (NC + nr - 1) / nr;
+        for (size_t i = 0; i < sizeof Bp / sizeof Bp[0]; i++) Bp[i] = NAN;
+        kl_gemm_pack_b(nr, KC, NC, B, LDB, Bp);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        for (ptrdiff_t q = 0; q < slivers; q++)
+            for (ptrdiff_t p = 0; p < KC; p++)
+                for (ptrdiff_t j = 0; j < nr; j++) {
+                    ptrdiff_t col = q * nr + j;
+                    float want = col < NC ? B[p * LDB + col] : 0.0f, got = Bp[(q * KC + p) * nr + j];
+                    if (!(got == want))
+                        return KL_FAIL("kl_gemm_pack_b(nr=%td): Bp[sliver %td][p %td][j %td] = %g, "
+                                       "expected B[%td][%td] = %g (edit kernels/matmul/gemm.c)",
+                                       nr, q, p, j, (double)got, p, col, (double)want);
+                }
+    }
+    printf("    pack_a (MR = 4, 6, 12) and pack_b (NR = 8, 16, 32) lay out %dx%d and %dx%d blocks as "
+           "the micro-kernels read them\n", MC, KC, KC, NC);
+    return 0;
+}
+
+// %% [markdown]
+// ### The 4×8 micro-kernel
+
 // %% [code] {"kernel": "kernels/matmul/packed.c", "grade_id": "matmul_packed", "points": 0, "solution": true}
-// The implementation lives in kernels/matmul/packed.c (micro-kernel) and kernels/matmul/gemm.c
-// (the five loops and packing); scripts/render inlines them here.
+// The implementation lives in kernels/matmul/packed.c; scripts/render inlines it here.
 
 // %% [markdown]
 // ### Testing the packed rung
@@ -372,8 +446,8 @@ static int blocking_model(void) {
 
 // %% [markdown]
 // ## Rung 5a: AVX2 + FMA micro-kernel (6×16)
-// Same driver, a micro-kernel written with intrinsics (`packed_avx2.c`). A Zen 3 or
-// Haswell-class core retires two 8-wide FMAs per cycle, each with a 4-cycle latency, so at
+// Same driver, a micro-kernel written with intrinsics (`packed_avx2.c`). A Haswell- or
+// Zen-class core retires two 8-wide FMAs per cycle, each with a 4-cycle latency, so at
 // least 2·4 = 8 independent accumulators must be in flight to keep both FMA pipes busy. A 6×16
 // tile holds 12 ymm accumulators (6 rows × 2 registers of 8), plus 2 registers for a row of B
 // and 1 for the broadcast element of A: 15 of the 16 ymm registers. Per k step: 2 loads of B,
@@ -382,8 +456,8 @@ static int blocking_model(void) {
 // array indexed inside a loop on the stack (a store per FMA); the kernel prefetches the C tile
 // before the k loop and A's micro-panel 96 floats ahead; and packing is vectorised too (A's
 // 6-row panels transposed 8 columns at a time in registers, B's slivers copied with two vector
-// moves per row), because the portable packing loops had grown to about 12% of the time at
-// n = 256 once the micro-kernel was fast (about 6% after, as measured by the file's author).
+// moves per row), because once the micro-kernel is fast, scalar packing loops become a
+// visible share of the time at small n (measure it: `perf record` on the lesson binary).
 // Fringe tiles use masked loads and stores for the columns (a fringe of at most 8 columns in
 // the direct path runs a half-width tile) and skip rows past mr. For small problems, where A
 // and B together fit in half of L2, the rung skips packing and runs the same 6×16 tile straight
@@ -409,10 +483,11 @@ static int test_matmul_avx2(void) {
 // ## Rung 5b: AVX-512 micro-kernel (12×32)
 // `packed_avx512.c` is the AVX2 file with 16-wide zmm registers: a 12×32 tile holds 24
 // accumulators + 2 for B + 1 broadcast = 27 of the 32 zmm registers; per k step 2 loads,
-// 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. **This machine (AMD Zen 3) has no
-// AVX-512**, so here the registry reports the rung unavailable, the test prints
-// `SKIP: CPU lacks avx512` and passes: it is never run, and its correctness is only checked on
-// a CPU that has AVX-512 (F, BW, DQ, VL).
+// 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. The first line this lesson prints
+// says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
+// rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes here; grading counts
+// a rung its CPU cannot run as n/a, never as passed, so write it all the same.
+// The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before openmp.
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx512.c", "grade_id": "matmul_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/packed_avx512.c; scripts/render inlines it here.
@@ -513,11 +588,48 @@ static double predicted_ai(const kl_variant *v, double n) {
 
 static void print_row(const char *label, const char *rung, double g_small, double naive,
                       double g_large, double ai) {
-    char cols[3][16] = {"(failed)", "", "(skipped)"}; /* a failing call has no speed */
+    char cols[3][16] = {"(not written)", "", "(skipped)"}; /* a stub or a failing call has no speed */
     if (!isnan(g_small)) snprintf(cols[0], sizeof cols[0], "%.2f", g_small);
     if (!isnan(g_small / naive)) snprintf(cols[1], sizeof cols[1], "%.1f", g_small / naive);
     if (!isnan(g_large)) snprintf(cols[2], sizeof cols[2], "%.2f", g_large);
     printf("    %-14s %-12s %10s %9s %11s %12.2f\n", label, rung, cols[0], cols[1], cols[2], ai);
+}
+
+/* One rung's line of the ladder figure (GFLOP/s at n = 256 and 1024) and its roofline point. */
+typedef struct { char label[32]; double small, large, ai; } ladder_row;
+
+static void ladder_figures(const ladder_row *rows, int count, ptrdiff_t small, ptrdiff_t large) {
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json j = {0};
+    kl_json_add(&j, "{\"kind\": \"lines\", \"title\": \"The matmul ladder: GFLOP/s by rung and n\", "
+                "\"machine\": \"%s\", \"xlabel\": \"n (square matrices)\", \"ylabel\": \"GFLOP/s\", "
+                "\"xlog\": true, \"ylog\": true, \"series\": [", machine);
+    for (int r = 0; r < count; r++) {
+        kl_json_add(&j, "%s{\"label\": \"%s\", \"x\": [%td, %td], \"y\": [", r ? ", " : "",
+                    rows[r].label, small, large);
+        kl_json_num(&j, rows[r].small);
+        kl_json_add(&j, ", ");
+        kl_json_num(&j, rows[r].large);
+        kl_json_add(&j, "]}");
+    }
+    kl_json_add(&j, "]}");
+    kl_lesson_figure("ladder", &j);
+    /* The roofs come from lesson 00's measurements (plot.py reads "roofs_from"). */
+    kl_json_add(&j, "{\"kind\": \"roofline\", \"title\": \"Matmul rungs at n = %td on the roofline "
+                "(predicted intensity from beyond L2)\", \"machine\": \"%s\", "
+                "\"roofs_from\": \"../../00_roofline/results/roofline.json\", \"points\": [", large, machine);
+    for (int r = 0, first = 1; r < count; r++) {
+        if (!(rows[r].large > 0) || !(rows[r].ai > 0)) continue;
+        kl_json_add(&j, "%s{\"label\": \"%s\", \"intensity\": ", first ? "" : ", ", rows[r].label);
+        kl_json_num(&j, rows[r].ai);
+        kl_json_add(&j, ", \"gflops\": ");
+        kl_json_num(&j, rows[r].large);
+        kl_json_add(&j, "}");
+        first = 0;
+    }
+    kl_json_add(&j, "]}");
+    kl_lesson_figure("roofline", &j);
 }
 
 static int measure_ladder(void) {
@@ -528,6 +640,8 @@ static int measure_ladder(void) {
     const int measure_large = 1;
 #endif
     double naive = NAN;
+    ladder_row rows[32];
+    int nrows = 0;
     printf("    %-14s %-12s %10s %9s %11s %12s\n", "variant", "rung", "n=256", "x naive",
            "n=1024", "AI n=1024");
     printf("    %-14s %-12s %10s %9s %11s %12s\n", "", "", "GFLOP/s", "", "GFLOP/s",
@@ -543,38 +657,51 @@ static int measure_ladder(void) {
         double g_small = gflops(v->name, small, 5);
         if (is_naive) naive = g_small;
         /* naive takes ~10 s at n = 1024 (see Part 1): not worth repeating on every run */
-        double g_large = is_naive || !measure_large ? NAN : gflops(v->name, large, 3);
-        print_row(v->name, v->rung, g_small, naive, g_large, predicted_ai(v, (double)large));
-        if (v->threaded && kl_get_num_threads() > 1) { /* the same rung on one core */
+        double g_large = is_naive || !measure_large || isnan(g_small) ? NAN : gflops(v->name, large, 3);
+        double ai = predicted_ai(v, (double)large);
+        print_row(v->name, v->rung, g_small, naive, g_large, ai);
+        if (nrows < 32) {
+            ladder_row *row = &rows[nrows++];
+            snprintf(row->label, sizeof row->label, "%s", v->name);
+            row->small = g_small, row->large = g_large, row->ai = ai;
+        }
+        if (v->threaded && kl_get_num_threads() > 1 && !isnan(g_small)) { /* the same rung on one core */
             kl_set_num_threads(1);
             g_small = gflops(v->name, small, 5);
             g_large = measure_large ? gflops(v->name, large, 3) : NAN;
             kl_set_num_threads(0);
             char label[32];
             snprintf(label, sizeof label, "%.9s (1 thr)", v->name);
-            print_row(label, v->rung, g_small, naive, g_large, predicted_ai(v, (double)large));
+            print_row(label, v->rung, g_small, naive, g_large, ai);
+            if (nrows < 32) {
+                ladder_row *row = &rows[nrows++];
+                snprintf(row->label, sizeof row->label, "%s", label);
+                row->small = g_small, row->large = g_large, row->ai = ai;
+            }
         }
     }
     printf("    threaded rungs ran %d threads; medians on a shared machine: compare, don't quote\n",
            kl_get_num_threads());
+    const char *isa = kl_isa_name(kl_cpu_isa());
+    double peak = kl_lesson_peak_gflops(isa), best = 0;
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].small > best) best = rows[r].small;
+    if (peak > 0)
+        printf("    1-thread %s FMA peak (lesson 00, this machine): %.1f GFLOP/s; the fastest rung "
+               "above reached %.0f%% of it (threaded rungs can exceed 100%%)\n", isa, peak, 100 * best / peak);
+    else
+        printf("    (run lesson 00 to see these as %% of this machine's FMA peak)\n");
+    ladder_figures(rows, nrows, small, large);
     return 0; /* measuring never fails a lesson */
 }
 
 // %% [markdown]
 // ### Understand
-// Ranges seen over several runs while this lesson was written: a 2-core Zen 3 VM (2.45 GHz
-// base) shared with five other people's builds and tests, load average 2 to 8, so a single
-// number can be off by 2× or more. Compare rows within one run; don't quote them.
-//
-// | rung | GFLOP/s, n = 256 | GFLOP/s, n = 1024 |
-// |---|---|---|
-// | naive | 0.2 – 1.3 | 0.19 (once: 11 s per call) |
-// | interchange | 0.6 – 2.0 | 0.4 – 5 |
-// | blocked | 0.4 – 2.2 | 0.5 – 4.4 |
-// | packed (scalar 4×8) | 2 – 5 | 2.6 – 9 |
-// | avx2 (6×16) | 40 – 72 | 14 – 33 |
-// | openmp, 1 thread | 34 – 45 | 12 – 17 |
-// | openmp, 2 threads | 0.6 – 107 | 8 – 23 |
+// Read the table this cell printed and `results/ladder.png` (GFLOP/s by rung at n = 256 and
+// 1024) and `results/roofline.png` (each rung at n = 1024 placed at its predicted intensity
+// under the roofs lesson 00 measured; run lesson 00 first). A shared machine can move a single
+// number by 2× or more: compare rows within one run, don't quote them. What to look for, rung
+// by rung (the figures in parentheses are an example from a 2-core Zen 3 VM, not a target):
 //
 // - **naive** stays under the serial add-chain bound (≈1.6 GFLOP/s) even at n = 256, where all
 //   of B (256 KiB) fits in L2; at n = 1024 the column walk misses to L3 and it collapses.
@@ -586,13 +713,13 @@ static int measure_ladder(void) {
 // - **packed** gains 2-5× with no intrinsics: the 4×8 register tile needs one load (of A or B)
 //   per MR·NR/(MR+NR) = 2.7 multiply-adds, where the i-k-j loop needs three memory operations
 //   (load b, load c, store c) per multiply-add, and gcc vectorises the fixed 4×8 tile. **avx2** then gains another 8-15×: 8 lanes, fused
-//   multiply-add, and 12 independent accumulators hiding the FMA latency. In the quieter runs it
-//   reached 72 GFLOP/s, close to the 78 GFLOP/s peak at base clock (the core may boost higher).
-//   Its lower n = 1024 figures came while other jobs shared the L3 and memory bus.
+//   multiply-add, and 12 independent accumulators hiding the FMA latency. On a quiet core it
+//   comes close to the AVX2 FMA peak lesson 00 measured; lower n = 1024 figures usually mean
+//   other jobs share the L3 and memory bus.
 // - **openmp** on 2 threads was often *slower* than on 1: with the other core busy with someone
 //   else's build, each barrier waits for a thread the OS has descheduled, and at n = 256 a whole
 //   call (≈1 ms) is shorter than one scheduler time slice. On an idle machine 2 threads beat 1
-//   (107 vs 45 GFLOP/s in the quietest run). Threads pay only when the cores are really yours.
+//   (in the example, 107 against 45 GFLOP/s). Threads pay only when the cores are really yours.
 
 // %% [markdown]
 // ## Memory profiling
@@ -616,8 +743,8 @@ static int measure_ladder(void) {
 // mmap'd, not heap). The lower bound proves Massif saw the workload; the upper bound catches a
 // rung that allocates more than it documents, or leaks a buffer per k-block.
 //
-// One trap, found while writing this test: Valgrind runs the program on a synthetic CPU whose
-// CPUID reports other cache sizes (here 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
+// One trap: Valgrind runs the program on a synthetic CPU whose CPUID reports other cache
+// sizes than the real ones (for example 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
 // 32 MiB), so blocks sized from the caches come out different under Massif (MC halves). The
 // test therefore pins the blocks of this process into the child's environment
 // (`KL_MATMUL_MC/KC/NC`), so the formula and the measurement describe the same call.
@@ -664,6 +791,7 @@ static int massif_within(const char *name, ptrdiff_t n) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(n, n, n, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads; /* runtime bookkeeping, see above */
+    if (!kl_lesson_implemented("matmul", name, n, n, n)) return 1;
     const long long peak = massif_peak_pinned(v, n);
     if (peak < 0) return KL_FAIL("matmul/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s n=%td threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n",
@@ -696,8 +824,8 @@ static int test_memory_packed(void) {
 // - **Memory**: O(m·k + k·n + m·n) for the operands, all the caller's. Scratch: none for
 //   naive, interchange and blocked; for the packed rungs one aligned buffer of
 //   T·round64(4·MCe·KCe) + round64(4·KCe·NCe) bytes, bounded by 4·(T·MC·KC + KC·NC) + 64·(T+1)
-//   whatever the problem size: O(1) in m, n, k. With this machine's blocks (AVX2 6×16: KC =
-//   256, MC = 252) that is about 252 KiB per thread plus 1 KiB per column of the B panel.
+//   whatever the problem size: O(1) in m, n, k. With, for example, AVX2 6×16 blocks of KC =
+//   256 and MC = 252, that is about 252 KiB per thread plus 1 KiB per column of the B panel.
 // - **Arithmetic intensity** (square n, bytes beyond L2, from Part 1):
 //   naive 1/32 (independent of n: one line per FMA); interchange ≈ 1/2;
 //   blocked n / (2·(1 + n/MB + 2n/KB)) → KB/4 for large n (KB = 64: 16);
@@ -738,6 +866,7 @@ int main(int argc, char **argv) {
         {"test_matmul_naive", 1, test_matmul_naive},
         {"test_matmul_interchange", 2, test_matmul_interchange},
         {"test_matmul_blocked", 3, test_matmul_blocked},
+        {"test_matmul_packing", 2, test_matmul_packing},
         {"test_matmul_packed", 3, test_matmul_packed},
         {"blocking_model", 0, blocking_model},
         {"test_matmul_avx2", 3, test_matmul_avx2},
@@ -751,6 +880,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. A transformer layer's feed-forward block multiplies a (batch·sequence) × 4096 activation
 //    by a 4096 × 16384 weight. Compute its flops and its minimum bytes in float32 for a batch
 //    of 1 token and of 2048 tokens. Which case is memory-bound on this machine, and what does
@@ -770,6 +903,36 @@ int main(int argc, char **argv) {
 // 6. The packed rungs allocate a few hundred KiB of scratch per call. In an inference server
 //    calling matmul thousands of times per second from many threads, what would you change
 //    about that allocation, and how would you check the change with this module's Massif test?
+
+// %% [markdown] {"grade_id": "answer_matmul_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_matmul_q6", "points": 2, "grade": true, "solution": true}
+// **Answer 6** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -43,8 +43,9 @@
 //
 // ### The roof
 // On the roofline (Module 00), a kernel at intensity I runs at most at min(peak, I × bandwidth).
-// A Zen 3 core does 32 flop/cycle; at 1/8 flop/byte it would need 256 bytes per cycle to get
-// there, and L1 delivers 64, L2 32, DRAM a few. So ReLU is **bandwidth-bound at every level**,
+// A core with two 8-wide FMA pipes does 32 flop/cycle; at 1/8 flop/byte it would need 256
+// bytes per cycle to get there, and a typical L1 delivers 64, L2 32, DRAM a few (lesson 00
+// measured yours). So ReLU is **bandwidth-bound at every level**,
 // and the honest yardstick is not flops but a plain copy of the same bytes, `memcpy(y, x, 4n)`:
 // a ReLU that matches memcpy is done. Time = 8n / bandwidth: for n = 16 Mi floats (128 MiB
 // moved) at 20 GB/s, 6.7 ms.
@@ -104,9 +105,10 @@ static int check_one(const char *name, ptrdiff_t n) {
     for (int g = 0; g < GUARD; g++) y[n + g] = 12345.0f;
     memcpy(x, x0, sizeof(float) * (size_t)n);
     ptrdiff_t where;
+    kl_stub_reset();
     kl_status s = kl_relu_variant(name, n, x, y);
-    if (s != KL_OK) {
-        fail = KL_FAIL("relu/%s n=%td: %s", name, n, kl_status_str(s));
+    if (kl_lesson_report(KL_OP_RELU, name, s)) {
+        fail = 1;
         goto done;
     }
     double worst = kl_check_relu(n, x0, y, &where);
@@ -118,7 +120,7 @@ static int check_one(const char *name, ptrdiff_t n) {
     if (!fail && memcmp(x, x0, sizeof(float) * (size_t)n) != 0)
         fail = KL_FAIL("relu/%s n=%td out of place modified x", name, n);
     if (!fail && (s = kl_relu_variant(name, n, x, x)) != KL_OK)
-        fail = KL_FAIL("relu/%s n=%td in place: %s", name, n, kl_status_str(s));
+        fail = kl_lesson_report(KL_OP_RELU, name, s);
     if (!fail && kl_check_relu(n, x0, x, &where) > 0.0)
         fail = KL_FAIL("relu/%s n=%td in place: x[%td] = %g for %g", name, n, where, (double)x[where],
                        (double)x0[where]);
@@ -146,8 +148,9 @@ static int check_rung(const char *name) {
 // vectorise this loop with the portable flags this library ships (SSE2 has no blend), and
 // compiles the select to a compare and a **branch** (`comiss; jb`). On the lesson's random
 // inputs half the signs are negative, unpredictably, so about half the branches mispredict
-// (~15 cycles each): measured here, about 1.5 GB/s on random signs against about 6 GB/s on
-// inputs whose sign pattern the predictor learns. Far under any memory roof either way.
+// (~15 cycles each): on a Zen 3 VM, for example, about 1.5 GB/s on random signs against about
+// 6 GB/s on inputs whose sign pattern the predictor learns. Far under any memory roof either
+// way; the measure cell below shows where it lands on yours.
 
 // %% [code] {"kernel": "kernels/relu/naive.c", "grade_id": "relu_naive", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/naive.c; scripts/render inlines it here.
@@ -179,7 +182,9 @@ static int test_relu_blocked(void) { return check_rung("blocked"); }
 // %% [markdown]
 // ## Rung 3: AVX2
 // Eight floats per `vmaxps`, four independent vectors per iteration so loads, maxes and stores
-// overlap. Two details carry the rung:
+// overlap. You write `tail_mask` (a vector whose lanes [0, rem) are all ones: compare a
+// broadcast of rem against the lane indices 0..7) and the span kernel `kl_relu_span_avx2`
+// that uses it. Two details carry the rung:
 // - **Operand order and NaN.** `vmaxps` (`_mm256_max_ps(a, b)`) returns its *second* operand
 //   whenever either is NaN. `_mm256_max_ps(zero, x)` therefore returns x, the NaN, as the
 //   rule demands; `_mm256_max_ps(x, zero)` would silently return 0. Compilers keep the order
@@ -215,9 +220,9 @@ static int test_relu_avx2(void) {
 // ## Rung 3b: AVX-512
 // The same structure with 16 floats per instruction; the tail is one masked load and store
 // with a `__mmask16`, which is what AVX-512 masks were designed for. The streaming head is one
-// masked store that brings y to a 64-byte boundary. This rung was written on a Zen 3 machine,
-// which has no AVX-512: it has never run there, and its correctness is only checked on a CPU
-// that has AVX-512 (F, BW, DQ, VL).
+// masked store that brings y to a 64-byte boundary. It runs, and is checked, only on a CPU
+// with AVX-512 (F, BW, DQ, VL): the first line the lesson prints says whether yours has it;
+// without it the test prints `SKIP: CPU lacks avx512`.
 
 // %% [code] {"kernel": "kernels/relu/avx512.c", "grade_id": "relu_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/avx512.c; scripts/render inlines it here.
@@ -236,11 +241,13 @@ static int test_relu_avx512(void) {
 // ## Rung 4: OpenMP
 // One contiguous span per thread, each a multiple of 16 floats (so no two threads write the
 // same 64-byte line of y), each run by the best SIMD span kernel the CPU has, chosen at run
-// time. Why threads help a kernel that does almost no arithmetic: one core cannot keep enough
+// time (your `avx2.c` and `avx512.c` spans; on a CPU with neither, `span_scalar`, which you
+// write too: the naive loop over one span). Why threads help a kernel that does almost no arithmetic: one core cannot keep enough
 // cache misses in flight to saturate DRAM (its line-fill buffers run out), and each core brings
 // its own L1 and L2 bandwidth. Why they can hurt: waking a team costs microseconds. Below
-// `KL_RELU_OMP_MIN` floats (32,768 by default, the measured crossover: see README.md) the
-// rung runs on the calling thread.
+// a size the library measures on your machine at start-up (the team's wake-up time against one
+// thread's copy rate; `KL_RELU_OMP_MIN` overrides it, in floats) the rung runs on the calling
+// thread.
 
 // %% [code] {"kernel": "kernels/relu/openmp.c", "grade_id": "relu_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/openmp.c; scripts/render inlines it here.
@@ -338,9 +345,11 @@ static int test_relu_fused(void) {
 // %% [markdown]
 // ## Build → Measure → Understand
 // Every rung, out of place, at three sizes where x + y fill half of L2, half of L3 and 4 x L3
-// (DRAM), as GB/s (8 bytes per element) next to `memcpy` of the same bytes, timed here in the
-// same process (medians; the threaded rung at 1 and 2 threads). Printed, never asserted: the
-// machine is shared and noisy.
+// (DRAM; the sizes are capped, and each row says where its set really fits on this machine),
+// as GB/s (8 bytes per element) next to `memcpy` of the same bytes, timed here in the same
+// process (medians; the threaded rung at 1 and 2 threads). Printed and drawn
+// (`results/relu_vs_memcpy.png`: each rung as % of memcpy), never asserted: the machine is
+// shared and noisy.
 //
 // What to look for:
 // - **naive and blocked are equally slow, everywhere.** Strip-mining cannot help: a strip of x
@@ -354,11 +363,11 @@ static int test_relu_fused(void) {
 //   that, which is why `memcpy` itself switches to them (or to `rep movsb`) for large copies.
 // - **Two threads** help from L3 outwards (two cores keep twice as many misses in flight) and
 //   lose below the threshold (waking the team costs more than the work).
-// - **The yardstick has corner cases too.** Measured while writing this lesson: glibc's
-//   `memcpy` of 128 KiB runs at ~80 GB/s with 64-byte aligned buffers and at 3.5–5.5 GB/s
-//   when y is 4, 8 or 16 bytes off a 64-byte boundary, where the AVX2 ReLU is unaffected
-//   (unaligned `vmovups` costs almost nothing). The baseline below uses aligned buffers;
-//   compare like with like before believing a ratio.
+// - **The yardstick has corner cases too.** On some CPUs glibc's `memcpy` of a cache-sized
+//   block loses several times when y sits a few bytes off a 64-byte boundary (an example: a
+//   Zen 3 VM measured ~80 GB/s aligned and 3.5–5.5 GB/s misaligned at 128 KiB), where the
+//   AVX2 ReLU is unaffected (unaligned `vmovups` costs almost nothing). The baseline here
+//   uses aligned buffers; compare like with like before believing a ratio.
 
 // %% [code] {"grade_id": "measure_ladder", "points": 0, "locked": true}
 static double now_seconds(void) {
@@ -372,43 +381,31 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Called through a volatile pointer: a memcpy into memory that is freed unread is dead code
- * to the compiler, which may delete it (and then "measure" nothing). */
-static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
-
-/* median seconds of memcpy(y, x, 4n): the bandwidth roof for this size */
-static double memcpy_seconds(ptrdiff_t n, int reps) {
-    /* 64-byte aligned: glibc's memcpy here runs at ~4 GB/s instead of ~80 when y sits 4, 8 or
-     * 16 bytes off a 64-byte boundary (measured at 128 KiB on this Zen 3): the baseline must
-     * not be handicapped by where malloc happened to put it */
-    const size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
-    float *x = aligned_alloc(64, bytes), *y = aligned_alloc(64, bytes);
-    double *t = malloc(sizeof(double) * (size_t)reps), med = NAN;
-    if (x && y && t) {
-        for (ptrdiff_t i = 0; i < n; i++) x[i] = (float)(i % 7) - 3.0f, y[i] = 0.0f;
-        for (int r = 0; r < reps; r++) {
-            double a = now_seconds();
-            copy_fn(y, x, sizeof(float) * (size_t)n);
-            t[r] = now_seconds() - a;
-        }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        med = t[reps / 2];
-    }
-    free(x), free(y), free(t);
-    return med;
+/* One bar of the "% of memcpy" figure. */
+static void bar(kl_json *j, int *first, const char *level, const char *label, double pct) {
+    kl_json_add(j, "%s{\"label\": \"%s %s\", \"value\": ", *first ? "" : ", ", level, label);
+    kl_json_num(j, pct);
+    kl_json_add(j, "}");
+    *first = 0;
 }
 
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
-    size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
-    const ptrdiff_t sizes[3] = {(ptrdiff_t)(l2 / 2 / 8), (ptrdiff_t)(l3 / 2 / 8), (ptrdiff_t)(dram / 8)};
+    size_t ws[3];
+    kl_lesson_stream_sets(ws);
     const int reps[3] = {101, 11, 5};
-    const char *level[3] = {"L2", "L3", "DRAM"};
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json fig = {0};
+    int first = 1;
+    kl_json_add(&fig, "{\"kind\": \"bars\", \"title\": \"ReLU rungs as %% of memcpy of the same bytes "
+                "(out of place)\", \"machine\": \"%s\", \"ylabel\": \"%% of memcpy\", "
+                "\"reference\": 100, \"bars\": [", machine);
     printf("    %-6s %10s %-16s %9s %9s\n", "level", "n", "rung", "GB/s", "/memcpy");
     for (int s = 0; s < 3; s++) {
-        ptrdiff_t n = sizes[s];
-        double copy = memcpy_seconds(n, reps[s]);
-        printf("    %-6s %10td %-16s %9.1f %9.2f\n", level[s], n, "memcpy", 8e-9 * (double)n / copy, 1.0);
+        ptrdiff_t n = (ptrdiff_t)(ws[s] / 8);
+        const char *level = kl_lesson_level(ws[s]);
+        double copy = kl_lesson_memcpy_seconds((size_t)n, reps[s]);
+        printf("    %-6s %10td %-16s %9.1f %9.2f\n", level, n, "memcpy", 8e-9 * (double)n / copy, 1.0);
         for (size_t i = 0; i < kl_variant_count(); i++) {
             const kl_variant *v = kl_variant_at(i);
             if (v->op != KL_OP_RELU || !kl_variant_available(v)) continue;
@@ -417,11 +414,17 @@ static int measure_ladder(void) {
                 double t = kl_lesson_median_seconds("relu", v->name, n, 0, 0, reps[s]);
                 char label[40];
                 snprintf(label, sizeof label, v->threaded ? "%s (%d thr)" : "%s", v->name, threads);
-                printf("    %-6s %10td %-16s %9.1f %9.2f\n", level[s], n, label, 8e-9 * (double)n / t, copy / t);
+                if (isnan(t))
+                    printf("    %-6s %10td %-16s %9s %9s   (not written yet)\n", level, n, label, "-", "-");
+                else
+                    printf("    %-6s %10td %-16s %9.1f %9.2f\n", level, n, label, 8e-9 * (double)n / t, copy / t);
+                bar(&fig, &first, level, label, 100 * copy / t);
             }
             kl_set_num_threads(0);
         }
     }
+    kl_json_add(&fig, "]}");
+    kl_lesson_figure("relu_vs_memcpy", &fig);
     return 0;
 }
 
@@ -440,17 +443,16 @@ static int measure_ladder(void) {
 //   The most fusing can save is the separate pass; the printed "pass" row is that time alone.
 // - **How much that is depends on k.** The multiply costs 2k flops per element of C, the pass
 //   8 bytes per element: at k = 256 the pass is about a tenth of the layer, at k = 4096 it
-//   would vanish in the flops. Measured while writing this lesson (2-core Zen 3 VM, shared):
-//   the pass took ~2 ms (C comes back from L3 at ~8 GB/s: 8 MiB still fits this CPU's 32 MiB
-//   L3), the layer ~20 ms on one thread; `kl_bench` medians, one thread: fused 20.0 ms,
-//   unfused 21.1 ms (5%); on two threads the difference was inside the run-to-run noise
-//   (±7%). With C past L3, or an epilogue with more passes (bias, activation, dropout,
+//   would vanish in the flops. The cell prints the pass alone and both rungs at 1 and 2
+//   threads; compare the pass's time with the gap between unfused and fused. (An example
+//   from a 2-core Zen 3 VM with a 32 MiB L3: the pass ~2 ms, the layer ~20 ms on one thread,
+//   fused 5% faster; on two threads inside the run-to-run noise.) With C past L3, or an epilogue with more passes (bias, activation, dropout,
 //   a cast), the saving grows; with a large k it shrinks towards nothing.
 // - Blocking pays here, where it never did for ReLU alone, because the block (a tile of C)
 //   is reused: written by the micro-kernel, then finished by the epilogue while still in L1.
-//   The first version of the unfused pass was a scalar loop that gcc -O2 left unvectorized
-//   (a mispredicted branch per float): it made fusion look 1.5–1.9x faster. Measure against a
-//   fair baseline before believing a ratio.
+//   A fair baseline matters: a scalar unfused pass that gcc -O2 leaves unvectorized (a
+//   mispredicted branch per float) makes fusion look far better than it is. Measure against
+//   the best unfused version before believing a ratio.
 
 // %% [code] {"grade_id": "measure_fused", "points": 0, "locked": true}
 static double linear_seconds(const char *name, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -553,6 +555,7 @@ static int massif_within(const char *name) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(MASSIF_N, 0, 0, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads;
+    if (!kl_lesson_implemented("relu", name, MASSIF_N, 0, 0)) return 1;
     long long peak = kl_lesson_massif_peak("relu", name, MASSIF_N, 0, 0);
     if (peak < 0) return KL_FAIL("relu/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s n=%d threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n", name,
@@ -622,6 +625,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. A transformer MLP computes `relu(x·W1 + b1)` on a 2048 × 16384 activation. How many bytes
 //    does a separate ReLU pass move, and how long does it take at this machine's measured DRAM
 //    bandwidth? Compare with the matmul's time at the packed rung's GFLOP/s from Module 01.
@@ -637,6 +644,31 @@ int main(int argc, char **argv) {
 //    floats only an approximation of what you really want to compare?
 // 5. `_mm256_max_ps(x, zero)` passes every test that has no NaN. Which property of the test
 //    inputs caught it here, and what would a model see downstream if ReLU swallowed NaN?
+
+// %% [markdown] {"grade_id": "answer_relu_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_relu_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

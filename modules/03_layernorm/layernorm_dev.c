@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "layernorm/ln_row.h" /* the statistics helpers, tested directly below */
 #include "lesson.h"
 #include "reference.h"
 
@@ -114,9 +115,10 @@ static int check_inplace_and_specials(const char *name, ptrdiff_t rows, ptrdiff_
     for (int pass = 0; pass < 2 && !fail; pass++) {
         memcpy(x, x0, sizeof(float) * n);
         float *m = pass ? mu : NULL, *r = pass ? rs : NULL;
+        kl_stub_reset();
         kl_status s = kl_layernorm_variant(name, rows, cols, x, g, b, 1e-5f, x, m, r);
-        if (s != KL_OK) {
-            fail = KL_FAIL("layernorm/%s %tdx%td in place: %s", name, rows, cols, kl_status_str(s));
+        if (kl_lesson_report(KL_OP_LAYERNORM, name, s)) {
+            fail = 1;
             break;
         }
         ptrdiff_t where;
@@ -179,6 +181,70 @@ static int test_layernorm_naive(void) { return check_rung("naive"); }
 // by all rungs (`kl_ln_row_exact` in `kernels/layernorm/common.c`), which reproduces the
 // oracle's rule exactly.
 
+// The Welford rung (and every rung after it) finishes a row with two helpers in
+// `kernels/layernorm/ln_row.h` that you write first:
+//
+// - `kl_ln_merge(acc, n, mean, m2)`: add a chunk of `n` values with this mean and sum of
+//   squared deviations `m2` into the running `(count, mean, M2)`. Chan's pairwise update:
+//   `delta = mean - acc.mean`, `acc.mean += delta * n / total`,
+//   `acc.M2 += m2 + delta^2 * acc.n * n / total`. It never subtracts two large sums, so
+//   merging rows of 1e4 + noise loses nothing.
+// - `kl_ln_finish(acc, eps, &mean, &rstd)`: `var = M2 / count`, `rstd = 1 / sqrt(var + eps)`
+//   as floats, returning 1; or 0 when the row must take the exact double fallback instead: a
+//   mean or variance that is not finite (NaN/Inf in the row, float overflow) or a variance
+//   below 1e-28 (float squares would have lost their bits to underflow).
+
+// %% [code] {"kernel": "kernels/layernorm/ln_row.h", "grade_id": "layernorm_row_helpers", "points": 0, "solution": true}
+// The implementation lives in kernels/layernorm/ln_row.h; scripts/render inlines it here.
+
+// %% [markdown]
+// ### Testing the helpers
+// Merging the statistics of two halves must give those of the whole (checked in double against
+// a two-pass count), whatever the split, and finishing must refuse a NaN row and a constant one.
+
+// %% [code] {"grade_id": "test_layernorm_helpers", "points": 1, "locked": true}
+/* count, mean and M2 of v[0..n) in double, two passes */
+static kl_ln_acc exact_stats(const double *v, int n) {
+    double mean = 0, m2 = 0;
+    for (int i = 0; i < n; i++) mean += v[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) m2 += (v[i] - mean) * (v[i] - mean);
+    return (kl_ln_acc){(double)n, mean, m2};
+}
+
+static int test_layernorm_helpers(void) {
+    enum { N = 37 };
+    double v[N];
+    unsigned long long seed = 7;
+    for (int i = 0; i < N; i++) v[i] = 1e4 + kl_lesson_uniform(&seed);
+    const kl_ln_acc whole = exact_stats(v, N);
+    kl_stub_reset();
+    for (int split = 1; split < N; split += 5) {
+        kl_ln_acc acc = exact_stats(v, split), right = exact_stats(v + split, N - split);
+        kl_ln_merge(&acc, right.n, right.mean, right.m2);
+        if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+        if (acc.n != whole.n || fabs(acc.mean - whole.mean) > 1e-9 * fabs(whole.mean) ||
+            fabs(acc.m2 - whole.m2) > 1e-6 * whole.m2)
+            return KL_FAIL("kl_ln_merge at split %d: (n, mean, M2) = (%g, %.12g, %.12g), expected "
+                           "(%g, %.12g, %.12g)", split, acc.n, acc.mean, acc.m2, whole.n, whole.mean,
+                           whole.m2);
+    }
+    float m = 0, r = 0;
+    int ok = kl_ln_finish(&whole, 1e-5f, &m, &r);
+    if (kl_stub_reached()) return KL_FAIL("not implemented yet: write %s", kl_stub_reached());
+    const double want_r = 1.0 / sqrt(whole.m2 / whole.n + 1e-5);
+    if (!ok || fabs(m - whole.mean) > 1e-3 || fabs(r - want_r) > 1e-5 * want_r)
+        return KL_FAIL("kl_ln_finish: returned %d, mean %g rstd %g; expected 1, %g, %g", ok, m, r,
+                       whole.mean, want_r);
+    const kl_ln_acc nan_row = {4, NAN, 1}, flat_row = {4, 3.0, 0};
+    if (kl_ln_finish(&nan_row, 1e-5f, &m, &r) || kl_ln_finish(&flat_row, 1e-5f, &m, &r))
+        return KL_FAIL("kl_ln_finish must return 0 for a NaN mean and for a zero variance");
+    return 0;
+}
+
+// %% [markdown]
+// ### The Welford rung
+
 // %% [code] {"kernel": "kernels/layernorm/welford.c", "grade_id": "layernorm_welford", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/welford.c; scripts/render inlines it here.
 
@@ -214,8 +280,15 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 // 8-wide vectors, and a different schedule from the blocked rung, because at rows that sit in
 // L2 a vector kernel runs out of instructions long before it runs out of bytes: memcpy spends
 // one load and one store per 8 floats, and every extra pass over a row costs a load and two or
-// three vector operations more. Two functions: `kl_ln_row_avx2` (one row) and `kl_ln_rows_avx2`
-// (a block of rows, the one the rung and OpenMP call).
+// three vector operations more. You write the SIMD helpers first, each small enough to reason
+// about, then the two functions that use them: `tail_mask` (lanes [0, rem) on), `fold` (8
+// float lanes added into 4 double lanes), `hsum_pd` (the horizontal sum of 4 doubles),
+// `first_shift` (the mean of the row's first 8 floats), `sum_d_dd` (pass a), `sum_sq` (pass
+// b), `finish_row` and `row_stats` (mean and rstd from the sums, with pass b when needed),
+// `normalize` (pass c for one row, optionally streamed), `pair_step` and `pair_out` (pass c of
+// one pair with, or without, pass a of the next); then `kl_ln_row_avx2` (one row) and
+// `kl_ln_rows_avx2` (a block of rows, the one the rung and OpenMP call). The comment above
+// each helper in `avx2.c` gives its contract; the bullets below say why it is built so.
 // - **One statistics pass, shifted.** Pass a sums d = x − s and d² together, with s the mean of
 //   the row's first 8 floats; then, in double, mean = s + Σd/n and M2 = Σd² − (Σd)²/n. The
 //   shift keeps float lanes at unit size even when the row's mean is 1e4 (the means stay in
@@ -235,7 +308,7 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   and stores, each gamma/beta vector is loaded once for two rows, and the fixed cost of a row
 //   (horizontal sums, sqrt, divide: ~100 cycles, next to ~300 for the loop over 768 floats)
 //   overlaps the other pair's work. One accumulator per sum keeps the loop in 14 of the 16
-//   ymm registers; a version with two per sum spilled and was no faster.
+//   ymm registers; two per sum would spill (check with `objdump -d`).
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
 // - **Streaming.** Out of place and large (one thread: x + y beyond 8 × L2, as ReLU; a team:
@@ -262,8 +335,8 @@ static int test_layernorm_avx2(void) {
 // The AVX2 rung line for line (one shifted statistics pass, pass b when needed, rows in
 // pairs) with 16-wide vectors, `__mmask16` tails (`maskz` loads and a `maskz_sub` that keeps
 // masked lanes at zero after the shift) and `_mm512_reduce_add_pd` for the final horizontal
-// sum. Written on a Zen 3 machine without AVX-512: **untested there**;
-// it only runs, and is only checked, on a CPU with AVX-512 (F, BW, DQ, VL).
+// sum. It only runs, and is only checked, on a CPU with AVX-512 (F, BW, DQ, VL): the first
+// line the lesson prints says whether yours has it.
 
 // %% [code] {"kernel": "kernels/layernorm/avx512.c", "grade_id": "layernorm_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/avx512.c; scripts/render inlines it here.
@@ -283,9 +356,10 @@ static int test_layernorm_avx512(void) {
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
 // rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs). A
-// row is never split, so nothing needs a cross-thread reduction. Below 12 Ki floats in all
-// (`KL_LAYERNORM_OMP_MIN`, the measured crossover, see README.md), or with a single row, it
-// stays on the calling thread. A team streams y only past L3, not past 8 × L2: two cores pull
+// row is never split, so nothing needs a cross-thread reduction. Below a size measured on your
+// machine at start-up (the team's wake-up time against one thread's copy rate;
+// `KL_LAYERNORM_OMP_MIN` overrides it, in floats), or with a single row, it stays on the
+// calling thread. A team streams y only past L3, not past 8 × L2: two cores pull
 // L3 lines fast enough that keeping y there wins while x and y fit (README.md).
 
 // %% [code] {"kernel": "kernels/layernorm/openmp.c", "grade_id": "layernorm_openmp", "points": 0, "solution": true}
@@ -367,10 +441,11 @@ static int test_layernorm_cancellation(void) {
 
 // %% [markdown]
 // ## Build → Measure → Understand
-// Every rung at shapes where x + y fill half of L2, half of L3 and 4 x L3 (DRAM), at 768 and
-// 4096 wide, in GB/s (8 bytes per element: read x, write y) next to `memcpy` of x into y,
-// timed here in the same process (medians; the threaded rung at 1 and 2 threads). Printed,
-// never asserted.
+// Every rung at shapes where x + y fill half of L2, half of L3 and 4 x L3 (DRAM; capped, and
+// each row says where its set really fits on this machine), at 768 and 4096 wide, in GB/s
+// (8 bytes per element: read x, write y) next to `memcpy` of x into y, timed here in the same
+// process (medians; the threaded rung at 1 and 2 threads). Printed and drawn
+// (`results/layernorm_vs_memcpy.png`: each rung at 768 wide as % of memcpy), never asserted.
 //
 // What to look for:
 // - **naive vs blocked at DRAM sizes**: naive reads each row three times; when rows are
@@ -387,51 +462,28 @@ static int test_layernorm_cancellation(void) {
 //   also lose when the second core is busy with someone else's job.
 
 // %% [code] {"grade_id": "measure_ladder", "points": 0, "locked": true}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Called through a volatile pointer so the compiler cannot delete a copy nobody reads. */
-static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
-
-static double memcpy_seconds(size_t floats, int reps) {
-    /* 64-byte aligned: glibc's memcpy here collapses (~4 GB/s instead of ~80 at 128 KiB) when
-     * y sits 4, 8 or 16 bytes off a 64-byte boundary (see Module 02) */
-    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    float *x = aligned_alloc(64, bytes), *y = aligned_alloc(64, bytes);
-    double *t = malloc(sizeof(double) * (size_t)reps), med = NAN;
-    if (x && y && t) {
-        for (size_t i = 0; i < floats; i++) x[i] = (float)(i % 7), y[i] = 0.0f;
-        for (int r = 0; r < reps; r++) {
-            double a = kl_lesson_now();
-            copy_fn(y, x, sizeof(float) * floats);
-            t[r] = kl_lesson_now() - a;
-        }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        med = t[reps / 2];
-    }
-    free(x), free(y), free(t);
-    return med;
-}
-
 static int measure_ladder(void) {
-    size_t l2 = kl_cpu_cache_bytes(2), l3 = kl_cpu_cache_bytes(3); /* per core (sysfs) */
-    size_t dram = 4 * l3 > (64u << 20) ? 4 * l3 : (64u << 20);
-    const size_t ws[3] = {l2 / 2, l3 / 2, dram};
+    size_t ws[3];
+    kl_lesson_stream_sets(ws);
     const int reps[3] = {51, 7, 3};
-    const char *level[3] = {"L2", "L3", "DRAM"};
     const ptrdiff_t widths[2] = {768, 4096};
+    char machine[160];
+    kl_lesson_machine(machine, sizeof machine);
+    kl_json fig = {0};
+    int first = 1;
+    kl_json_add(&fig, "{\"kind\": \"bars\", \"title\": \"LayerNorm rungs as %% of memcpy of the same "
+                "bytes\", \"machine\": \"%s\", \"ylabel\": \"%% of memcpy\", \"reference\": 100, "
+                "\"bars\": [", machine);
     printf("    %-5s %-11s %-16s %9s %9s\n", "level", "rows x cols", "rung", "GB/s", "/memcpy");
     for (int s = 0; s < 3; s++)
         for (int w = 0; w < 2; w++) {
             ptrdiff_t cols = widths[w], rows = (ptrdiff_t)(ws[s] / 8) / cols;
             if (rows < 1) rows = 1;
-            double bytes = 8.0 * (double)(rows * cols), copy = memcpy_seconds((size_t)(rows * cols), reps[s]);
+            const char *level = kl_lesson_level(8 * (size_t)(rows * cols));
+            double bytes = 8.0 * (double)(rows * cols), copy = kl_lesson_memcpy_seconds((size_t)(rows * cols), reps[s]);
             char shape[24];
             snprintf(shape, sizeof shape, "%tdx%td", rows, cols);
-            printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level[s], shape, "memcpy", 1e-9 * bytes / copy, 1.0);
+            printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level, shape, "memcpy", 1e-9 * bytes / copy, 1.0);
             for (size_t i = 0; i < kl_variant_count(); i++) {
                 const kl_variant *v = kl_variant_at(i);
                 if (v->op != KL_OP_LAYERNORM || !kl_variant_available(v)) continue;
@@ -440,11 +492,22 @@ static int measure_ladder(void) {
                     double t = kl_lesson_median_seconds("layernorm", v->name, rows, cols, 0, reps[s]);
                     char label[40];
                     snprintf(label, sizeof label, v->threaded ? "%s (%d thr)" : "%s", v->name, threads);
-                    printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level[s], shape, label, 1e-9 * bytes / t, copy / t);
+                    if (isnan(t))
+                        printf("    %-5s %-11s %-16s %9s %9s   (not written yet)\n", level, shape, label, "-", "-");
+                    else
+                        printf("    %-5s %-11s %-16s %9.1f %9.2f\n", level, shape, label, 1e-9 * bytes / t, copy / t);
+                    if (w == 0) { /* the figure: the 768-wide rows */
+                        kl_json_add(&fig, "%s{\"label\": \"%s %s\", \"value\": ", first ? "" : ", ", level, label);
+                        kl_json_num(&fig, 100 * copy / t);
+                        kl_json_add(&fig, "}");
+                        first = 0;
+                    }
                 }
                 kl_set_num_threads(0);
             }
         }
+    kl_json_add(&fig, "]}");
+    kl_lesson_figure("layernorm_vs_memcpy", &fig);
     return 0;
 }
 
@@ -480,6 +543,7 @@ static int massif_within(const char *name) {
     const int threads = v->threaded ? kl_get_num_threads() : 1;
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(MASSIF_ROWS, MASSIF_COLS, 0, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads;
+    if (!kl_lesson_implemented("layernorm", name, MASSIF_ROWS, MASSIF_COLS, 0)) return 1;
     long long peak = kl_lesson_massif_peak("layernorm", name, MASSIF_ROWS, MASSIF_COLS, 0);
     if (peak < 0) return KL_FAIL("layernorm/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s %dx%d threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n", name,
@@ -542,6 +606,7 @@ static int test_memory_layernorm(void) {
 int main(int argc, char **argv) {
     static const kl_lesson_test tests[] = {
         {"test_layernorm_naive", 1, test_layernorm_naive},
+        {"test_layernorm_helpers", 1, test_layernorm_helpers},
         {"test_layernorm_welford", 2, test_layernorm_welford},
         {"test_layernorm_blocked", 2, test_layernorm_blocked},
         {"test_layernorm_avx2", 3, test_layernorm_avx2},
@@ -556,6 +621,10 @@ int main(int argc, char **argv) {
 
 // %% [markdown]
 // ## ML systems thinking
+//
+// Answer each question in the cell after it: a few sentences, with numbers this lesson
+// measured on your machine. These answers are graded by hand (2 points each).
+//
 // 1. GPT-2 small normalises 1024 tokens × 768 features twice per layer, 12 layers. How many
 //    bytes does one forward pass of LayerNorm move at minimum, and how long is that at this
 //    machine's DRAM bandwidth? Compare with the layer's matmuls (Module 01 GFLOP/s).
@@ -571,6 +640,31 @@ int main(int argc, char **argv) {
 // 5. The OpenMP rung splits rows across threads. For a single very wide row (say 1 Mi floats,
 //    a long-context attention normaliser), how would you parallelise instead, and what must
 //    the threads combine? (Hint: the merge function you already have.)
+
+// %% [markdown] {"grade_id": "answer_layernorm_q1", "points": 2, "grade": true, "solution": true}
+// **Answer 1** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q2", "points": 2, "grade": true, "solution": true}
+// **Answer 2** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q3", "points": 2, "grade": true, "solution": true}
+// **Answer 3** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q4", "points": 2, "grade": true, "solution": true}
+// **Answer 4** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
+
+// %% [markdown] {"grade_id": "answer_layernorm_q5", "points": 2, "grade": true, "solution": true}
+// **Answer 5** (graded by hand; write it here, in this lesson file or its notebook):
+//
+// YOUR ANSWER HERE
 
 // %% [markdown]
 // ## Summary

@@ -85,3 +85,21 @@ def parse(path, text=None):
 def find_lessons(root):
     """Every modules/*/<name>_dev.c under root, sorted."""
     return sorted(glob.glob(os.path.join(root, "modules", "*", "*_dev.c")))
+
+
+def is_manual(cell):
+    """An answer cell graded by hand: {"grade": true, "solution": true, "points": N} (nbgrader's
+    manual-grading cell), a markdown cell the student writes into."""
+    return cell.meta.get("grade") is True and cell.meta.get("solution") is True
+
+
+def manual_cells(path, text=None):
+    """The answer cells of one lesson, graded by hand, in order:
+    [{"module": "01_matmul", "grade_id", "points", "line", "answer"}], "answer" being the
+    cell's text as it stands in this copy of the lesson (a student's copy holds their answer).
+    scripts/grade lists these as "to be graded by hand"."""
+    les = parse(path, text)
+    module = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return [{"module": module, "grade_id": c.grade_id, "points": c.meta.get("points", 0),
+             "line": c.lineno, "answer": c.markdown()}
+            for c in les.cells if is_manual(c)]

@@ -15,7 +15,7 @@ SOLUTION = ("/* BEGIN SOLUTION */", "/* END SOLUTION */")
 HIDDEN = ("/* BEGIN HIDDEN TESTS */", "/* END HIDDEN TESTS */")
 YOURS = ("/* BEGIN YOUR CODE */", "/* END YOUR CODE */")
 HIDDEN_ANCHOR = "/* HIDDEN TESTS */"
-NOT_IMPLEMENTED = "/* Not implemented yet: write this rung here (see the lesson), then return KL_OK. */"
+NOT_IMPLEMENTED = "/* Not implemented yet: write this here (see the lesson). */"
 SOURCE_EXTS = (".c", ".h", ".cc", ".cpp", ".hpp", ".inc")
 ALL_MARKERS = SOLUTION + HIDDEN
 
@@ -124,7 +124,26 @@ def solution_only_helpers(lines, path):
 
 def enclosing_function(lines, at, path):
     """(return_type, [parameter names]) of the function whose body contains line `at`."""
-    src = _blank_comments_and_strings("\n".join(lines[:at]))
+    rtype, _, names = function_at(lines, at, path)
+    return rtype, names
+
+
+ATTRIBUTE_RE = re.compile(r"__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)")
+
+
+def _blank_preprocessor(src):
+    """src with preprocessor lines (and their backslash continuations) blanked."""
+    out, cont = [], False
+    for ln in src.split("\n"):
+        directive = cont or ln.lstrip().startswith("#")
+        cont = directive and ln.rstrip().endswith("\\")
+        out.append(" " * len(ln) if directive else ln)
+    return "\n".join(out)
+
+
+def function_at(lines, at, path):
+    """(return_type, name, [parameter names]) of the function whose body contains line `at`."""
+    src = _blank_preprocessor(_blank_comments_and_strings("\n".join(lines[:at])))
     stack = []
     for i, c in enumerate(src):
         if c == "{":
@@ -149,10 +168,10 @@ def enclosing_function(lines, at, path):
     # The declaration starts after the previous ';', '}' or preprocessor line.
     start = max(head.rfind(";"), head.rfind("}")) + 1
     decl = [ln for ln in head[start:].splitlines() if not ln.lstrip().startswith("#")]
-    words = re.findall(r"[A-Za-z_]\w*|\*", " ".join(decl))
+    words = re.findall(r"[A-Za-z_]\w*|\*", ATTRIBUTE_RE.sub(" ", " ".join(decl)))
     if not words:
         raise CourseError(f"{path}:{at + 1}: cannot find the function around this solution block")
-    rtype = [w for w in words[:-1] if w not in ("static", "inline", "extern")]
+    rtype = [w for w in words[:-1] if w not in ("static", "inline", "extern", "__inline__")]
     names, depth, cur = [], 0, ""
     for ch in params_src + ",":
         if ch == "," and depth == 0:
@@ -168,13 +187,14 @@ def enclosing_function(lines, at, path):
         depth += ch in "(["
         depth -= ch in ")]"
         cur += ch
-    return " ".join(rtype), names
+    return " ".join(rtype), words[-1], names
 
 
-def stub_lines(indent, rtype, params, extra=()):
-    note = NOT_IMPLEMENTED if rtype == "kl_status" else NOT_IMPLEMENTED.replace(
-        "this rung here (see the lesson), then return KL_OK.", "this here (see the lesson).")
-    out = [indent + YOURS[0], indent + note]
+def stub_lines(indent, rtype, params, extra=(), where="a stub"):
+    """A stub that compiles, leaves its mark with kl_not_implemented("file: function()")
+    (so a lesson names the file to edit even when a caller goes on) and returns
+    KL_EUNSUPPORTED, nothing, or a zero of its return type."""
+    out = [indent + YOURS[0], indent + NOT_IMPLEMENTED]
     casts, line = [f"(void){p};" for p in list(params) + [x for x in extra if x not in params]], indent
     for c in casts:
         if len(line) + len(c) > 96 and line.strip():
@@ -183,10 +203,14 @@ def stub_lines(indent, rtype, params, extra=()):
         line += c + " "
     if line.strip():
         out.append(line.rstrip())
+    call = 'kl_not_implemented("%s")' % where.replace("\\", "/").replace('"', "'")
     if rtype == "kl_status":
-        out.append(indent + "return KL_EUNSUPPORTED;")
-    elif rtype != "void":
-        out.append(indent + "return 0;")
+        out.append(indent + f"return {call};")
+    elif rtype == "void":
+        out.append(indent + f"{call};")
+    else:
+        out.append(indent + f"{call};")
+        out.append(indent + f"return ({rtype}){{0}};")
     out.append(indent + YOURS[1])
     return out
 
@@ -198,13 +222,13 @@ def release_text(text, path, keep_hidden=False):
     edits = []
     helpers = solution_only_helpers(lines, path)  # cast in the first stub after their definition
     for b, e in blocks(lines, SOLUTION, path):
-        rtype, params = enclosing_function(lines, b, path)
+        rtype, name, params = function_at(lines, b, path)
         indent = re.match(r"\s*", lines[b]).group(0)
         ready = sorted(n for n, at in helpers.items() if at < b)
         for n in ready:
             del helpers[n]
         extra = scaffold_locals(lines, b, path) + ready
-        edits.append((b, e, stub_lines(indent, rtype, params, extra)))
+        edits.append((b, e, stub_lines(indent, rtype, params, extra, f"{path}: {name}()")))
     for b, e in [] if keep_hidden else blocks(lines, HIDDEN, path):
         indent = re.match(r"\s*", lines[b]).group(0)
         edits.append((b, e, [indent + HIDDEN_ANCHOR]))
