@@ -2,14 +2,18 @@
 # The one list of Debian packages kernellab needs, and a check/install of the missing ones.
 set -euo pipefail
 
-# build, test, benchmark (BLIS + Google Benchmark), profile (Massif), report, lessons, HTML checks.
-# OpenMP comes with gcc (libgomp): no libomp package.
+# build, test, benchmark (BLIS + Google Benchmark), profile (Massif), report, lessons, HTML checks,
+# the grading sandbox (bubblewrap).
+# OpenMP comes with gcc (libgomp): no libomp package. Slurm and munge: grading a class on a
+# cluster (scripts/cluster, scripts/grade --slurm).
 PACKAGES=(
   meson ninja-build gcc g++ pkg-config
   libblis-dev libbenchmark-dev libbenchmark-tools
   valgrind
   python3 python3-matplotlib python3-scipy python3-jsonschema python3-nbformat
   chromium
+  bubblewrap
+  slurmctld slurmd slurm-client munge
 )
 
 usage() {
