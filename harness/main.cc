@@ -1,5 +1,6 @@
 // kl_bench: ceilings, then every op of the op table (every available registry variant against
-// BLIS and the op's roofs), all in one process. Own flags (parsed before Google Benchmark's):
+// BLIS, OpenBLAS where it is a peer, and the op's roofs), all in one process. Own flags (parsed
+// before Google Benchmark's):
 //   --kl_set=quick|default   size set (default: default)
 // Unless given, adds --benchmark_repetitions and --benchmark_min_time for the set, and
 // --benchmark_report_aggregates_only=true (the report uses medians).
@@ -13,6 +14,7 @@
 #include "build_info.h"
 #include "common.h"
 #include "kl_git.h"
+#include "openblas_setup.h"
 
 namespace {
 
@@ -41,7 +43,8 @@ void add_context() {
     // Environment that changes threading or dispatch (libgomp's wait policy matters a lot on
     // a loaded machine: spinning waiters can starve the thread doing the work).
     for (const char *var : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
-                            "OMP_PLACES", "BLIS_NUM_THREADS", "KL_ISA"}) {
+                            "OMP_PLACES", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                            "KL_ISA"}) {
         const char *v = std::getenv(var);
         AddCustomContext(std::string("env/") + var, v ? v : "");
     }
@@ -113,10 +116,12 @@ int main(int argc, char **argv) {
     args.push_back(nullptr);
     int n = (int)args.size() - 1;
 
+    klb::openblas_prepare();  // first: its probe forks, and no thread may exist yet
     klb::blis_prepare();  // before any other BLIS call: may choose the sub-configuration
     add_context();
     klb::register_ceilings();
     klb::register_layernorm_bounds();
+    klb::register_openblas_peers();
     klb::register_ops();
 
     benchmark::Initialize(&n, args.data());

@@ -9,6 +9,12 @@
 #include "linear_relu/linear_relu.h"
 #include "matmul/matmul.h"
 #include "relu/relu.h"
+#include "matmul_t/matmul_t.h"
+#include "relu_backward/relu_backward.h"
+#include "layernorm_backward/layernorm_backward.h"
+#include "bias_backward/bias_backward.h"
+#include "softmax_xent/softmax_xent.h"
+#include "sgd_momentum/sgd_momentum.h"
 
 #include <string.h>
 
@@ -21,6 +27,15 @@
 #define LAYERNORM(...) ROW(KL_OP_LAYERNORM, "layernorm", layernorm, __VA_ARGS__)
 #define LINEAR_RELU(...) ROW(KL_OP_LINEAR_RELU, "linear_relu", linear_relu, __VA_ARGS__)
 #define ADD(...) ROW(KL_OP_ADD, "add", add, __VA_ARGS__)
+
+/* Training ops: the ladder naive -> simd -> openmp, each file under kernels/<op>/. */
+#define MATMUL_T(...) ROW(KL_OP_MATMUL_T, "matmul_t", matmul_t, __VA_ARGS__)
+#define RELU_BACKWARD(...) ROW(KL_OP_RELU_BACKWARD, "relu_backward", relu_backward, __VA_ARGS__)
+#define LAYERNORM_BACKWARD(...) \
+    ROW(KL_OP_LAYERNORM_BACKWARD, "layernorm_backward", layernorm_backward, __VA_ARGS__)
+#define BIAS_BACKWARD(...) ROW(KL_OP_BIAS_BACKWARD, "bias_backward", bias_backward, __VA_ARGS__)
+#define SOFTMAX_XENT(...) ROW(KL_OP_SOFTMAX_XENT, "softmax_xent", softmax_xent, __VA_ARGS__)
+#define SGD_MOMENTUM(...) ROW(KL_OP_SGD_MOMENTUM, "sgd_momentum", sgd_momentum, __VA_ARGS__)
 
 #ifdef KL_HAVE_OPENMP
 #define KL_OMP 1
@@ -71,6 +86,41 @@ static const kl_variant variants[] = {
 #endif
 
     ADD(      "naive",      "naive",    KL_ISA_SCALAR,  0,   "naive.c",    kl_add_naive,       NULL,   NULL, NULL),
+
+    /* The simd and openmp matmul_t rungs run the forward packed driver (kernels/matmul/gemm.c):
+     * the same tile edges as the forward rungs with the same micro-kernel. */
+    MATMUL_T(      "naive",  "naive",  KL_ISA_SCALAR, 0, "naive.c",  kl_matmul_t_naive,  NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    MATMUL_T(      "avx2",   "simd",   KL_ISA_AVX2,   0, "packed.c", kl_matmul_t_avx2,   kl_matmul_t_avx2_scratch, kl_matmul_avx2_blocking, NULL),
+    MATMUL_T(      "avx512", "simd",   KL_ISA_AVX512, 0, "packed.c", kl_matmul_t_avx512, kl_matmul_t_avx512_scratch, kl_matmul_avx512_blocking, NULL),
+    MATMUL_T(      "openmp", "openmp", KL_ISA_AVX2,   KL_OMP, "packed.c", kl_matmul_t_openmp, kl_matmul_t_openmp_scratch, kl_matmul_openmp_blocking, NULL),
+#endif
+    RELU_BACKWARD( "naive",  "naive",  KL_ISA_SCALAR, 0, "naive.c",  kl_relu_backward_naive, NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    RELU_BACKWARD( "avx2",   "simd",   KL_ISA_AVX2,   0, "avx2.c",   kl_relu_backward_avx2,  NULL, NULL, NULL),
+    RELU_BACKWARD( "avx512", "simd",   KL_ISA_AVX512, 0, "avx512.c", kl_relu_backward_avx512, NULL, NULL, NULL),
+#endif
+    RELU_BACKWARD( "openmp", "openmp", KL_ISA_SCALAR, KL_OMP, "openmp.c", kl_relu_backward_openmp, NULL, NULL, NULL),
+    LAYERNORM_BACKWARD("naive", "naive", KL_ISA_SCALAR, 0, "naive.c", kl_layernorm_backward_naive, NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    LAYERNORM_BACKWARD("avx2", "simd",  KL_ISA_AVX2,   0, "avx2.c",   kl_layernorm_backward_avx2, NULL, NULL, NULL),
+    LAYERNORM_BACKWARD("openmp", "openmp", KL_ISA_AVX2, KL_OMP, "openmp.c", kl_layernorm_backward_openmp, kl_layernorm_backward_openmp_scratch, NULL, NULL),
+#endif
+    BIAS_BACKWARD( "naive",  "naive",  KL_ISA_SCALAR, 0, "naive.c",  kl_bias_backward_naive, NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    BIAS_BACKWARD( "avx2",   "simd",   KL_ISA_AVX2,   0, "avx2.c",   kl_bias_backward_avx2,  NULL, NULL, NULL),
+    BIAS_BACKWARD( "openmp", "openmp", KL_ISA_AVX2,   KL_OMP, "openmp.c", kl_bias_backward_openmp, NULL, NULL, NULL),
+#endif
+    SOFTMAX_XENT(  "naive",  "naive",  KL_ISA_SCALAR, 0, "naive.c",  kl_softmax_xent_naive, NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    SOFTMAX_XENT(  "avx2",   "simd",   KL_ISA_AVX2,   0, "avx2.c",   kl_softmax_xent_avx2,  NULL, NULL, NULL),
+    SOFTMAX_XENT(  "openmp", "openmp", KL_ISA_AVX2,   KL_OMP, "openmp.c", kl_softmax_xent_openmp, NULL, NULL, NULL),
+#endif
+    SGD_MOMENTUM(  "naive",  "naive",  KL_ISA_SCALAR, 0, "naive.c",  kl_sgd_momentum_naive, NULL, NULL, NULL),
+#ifdef KL_HAVE_SIMD
+    SGD_MOMENTUM(  "avx2",   "simd",   KL_ISA_AVX2,   0, "avx2.c",   kl_sgd_momentum_avx2,  NULL, NULL, NULL),
+    SGD_MOMENTUM(  "openmp", "openmp", KL_ISA_AVX2,   KL_OMP, "openmp.c", kl_sgd_momentum_openmp, NULL, NULL, NULL),
+#endif
 };
 
 size_t kl_variant_count(void) { return sizeof variants / sizeof variants[0]; }

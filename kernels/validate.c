@@ -221,3 +221,176 @@ kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, 
     return kl_linear_relu_run(kl_best_variant(KL_OP_LINEAR_RELU), m, n, k, A, lda, B, ldb, bias,
                               C, ldc);
 }
+
+/* ---- training ops ---- */
+
+static int finite(float v) { return !isnan(v) && !isinf(v); }
+
+kl_status kl_matmul_t_run(const kl_variant *v, int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,
+                          ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B,
+                          ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    if (!v || v->op != KL_OP_MATMUL_T) return KL_EINVAL;
+    if (m < 0 || n < 0 || k < 0) return KL_EINVAL;
+    int ok = 1; /* the stored shapes: A is k x m when transposed, B is n x k */
+    size_t a = trans_a ? span_bytes(k, m, lda, &ok) : span_bytes(m, k, lda, &ok);
+    size_t b = trans_b ? span_bytes(n, k, ldb, &ok) : span_bytes(k, n, ldb, &ok);
+    size_t c = span_bytes(m, n, ldc, &ok);
+    if (!ok || needs_pointer(a, A) || needs_pointer(b, B) || needs_pointer(c, C)) return KL_EINVAL;
+    if (overlaps(C, c, A, a) || overlaps(C, c, B, b)) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (m == 0 || n == 0) return KL_OK;
+    if (k == 0 || alpha == 0.0f) {
+        kl_scale_c(m, n, beta, C, ldc);
+        return KL_OK;
+    }
+    return v->fn.matmul_t(trans_a != 0, trans_b != 0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* Two arrays of the same length either are the same array or do not overlap. */
+static int same_or_apart(const void *a, const void *b, size_t bytes) {
+    return a == b || !overlaps(a, bytes, b, bytes);
+}
+
+kl_status kl_relu_backward_run(const kl_variant *v, ptrdiff_t n, const float *y, const float *dy,
+                               float *dx) {
+    if (!v || v->op != KL_OP_RELU_BACKWARD) return KL_EINVAL;
+    int ok = 1;
+    size_t bytes = contiguous_bytes(1, n, &ok);
+    if (!ok || needs_pointer(bytes, y) || needs_pointer(bytes, dy) || needs_pointer(bytes, dx))
+        return KL_EINVAL;
+    if (!same_or_apart(dx, dy, bytes) || !same_or_apart(dx, y, bytes)) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (n == 0) return KL_OK;
+    return v->fn.relu_backward(n, y, dy, dx);
+}
+
+kl_status kl_layernorm_backward_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                                    const float *x, const float *gamma, const float *mean,
+                                    const float *rstd, const float *dy, float *dx, float *dgamma,
+                                    float *dbeta) {
+    if (!v || v->op != KL_OP_LAYERNORM_BACKWARD) return KL_EINVAL;
+    int ok = 1;
+    size_t xy = contiguous_bytes(rows, cols, &ok), gb = contiguous_bytes(1, cols, &ok);
+    size_t stats = contiguous_bytes(1, rows, &ok);
+    if (!ok) return KL_EINVAL;
+    if (xy == 0) stats = gb = 0; /* nothing is read; dgamma, dbeta are zeroed below */
+    if (needs_pointer(xy, x) || needs_pointer(xy, dy) || needs_pointer(xy, dx) ||
+        needs_pointer(gb, gamma) || needs_pointer(stats, mean) || needs_pointer(stats, rstd))
+        return KL_EINVAL;
+    if (!same_or_apart(dx, dy, xy)) return KL_EINVAL; /* dx == dy is in place */
+    size_t gcols = contiguous_bytes(1, cols, &ok); /* dgamma, dbeta are written even for rows 0 */
+    const void *in[] = {x, gamma, mean, rstd, dy};
+    size_t in_bytes[] = {xy, gb, stats, stats, xy};
+    for (int i = 0; i < 5; i++)
+        if (i != 4 && overlaps(dx, xy, in[i], in_bytes[i])) return KL_EINVAL;
+    float *grads[] = {dgamma, dbeta};
+    for (int g = 0; g < 2; g++) {
+        if (!grads[g]) continue;
+        if (overlaps(grads[g], gcols, dx, xy)) return KL_EINVAL;
+        for (int i = 0; i < 5; i++)
+            if (overlaps(grads[g], gcols, in[i], in_bytes[i])) return KL_EINVAL;
+    }
+    if (dgamma && dbeta && overlaps(dgamma, gcols, dbeta, gcols)) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (xy == 0) { /* no rows: the sums are 0 */
+        for (ptrdiff_t c = 0; rows == 0 && c < cols; c++) {
+            if (dgamma) dgamma[c] = 0.0f;
+            if (dbeta) dbeta[c] = 0.0f;
+        }
+        return KL_OK;
+    }
+    return v->fn.layernorm_backward(rows, cols, x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
+}
+
+kl_status kl_bias_backward_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                               const float *dy, ptrdiff_t ldy, float *db) {
+    if (!v || v->op != KL_OP_BIAS_BACKWARD) return KL_EINVAL;
+    int ok = 1;
+    size_t d = span_bytes(rows, cols, ldy, &ok), b = contiguous_bytes(1, cols, &ok);
+    if (!ok || needs_pointer(d, dy) || needs_pointer(b, db) || overlaps(db, b, dy, d))
+        return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (cols == 0) return KL_OK;
+    if (rows == 0) {
+        for (ptrdiff_t c = 0; c < cols; c++) db[c] = 0.0f;
+        return KL_OK;
+    }
+    return v->fn.bias_backward(rows, cols, dy, ldy, db);
+}
+
+kl_status kl_softmax_xent_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                              const float *logits, const int *labels, float *loss,
+                              float *dlogits) {
+    if (!v || v->op != KL_OP_SOFTMAX_XENT) return KL_EINVAL;
+    int ok = 1;
+    size_t z = contiguous_bytes(rows, cols, &ok);
+    if (!ok || !loss || (rows > 0 && cols == 0) || needs_pointer(z, logits) ||
+        (rows > 0 && !labels))
+        return KL_EINVAL;
+    size_t lab = (size_t)rows * sizeof(int);
+    if (dlogits && (overlaps(dlogits, z, logits, z) || overlaps(dlogits, z, labels, lab) ||
+                    overlaps(dlogits, z, loss, sizeof *loss)))
+        return KL_EINVAL;
+    if (overlaps(loss, sizeof *loss, logits, z) || overlaps(loss, sizeof *loss, labels, lab))
+        return KL_EINVAL;
+    for (ptrdiff_t r = 0; r < rows; r++)
+        if (labels[r] < 0 || labels[r] >= cols) return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (rows == 0) {
+        *loss = 0.0f;
+        return KL_OK;
+    }
+    return v->fn.softmax_xent(rows, cols, logits, labels, loss, dlogits);
+}
+
+kl_status kl_sgd_momentum_run(const kl_variant *v, ptrdiff_t n, float lr, float momentum,
+                              float weight_decay, float *w, const float *g, float *v_buf) {
+    if (!v || v->op != KL_OP_SGD_MOMENTUM) return KL_EINVAL;
+    if (!finite(lr) || !finite(momentum) || !finite(weight_decay)) return KL_EINVAL;
+    int ok = 1;
+    size_t bytes = contiguous_bytes(1, n, &ok);
+    if (!ok || needs_pointer(bytes, w) || needs_pointer(bytes, g) || needs_pointer(bytes, v_buf))
+        return KL_EINVAL;
+    if (overlaps(w, bytes, g, bytes) || overlaps(w, bytes, v_buf, bytes) ||
+        overlaps(g, bytes, v_buf, bytes))
+        return KL_EINVAL;
+    if (!kl_variant_available(v)) return KL_EUNSUPPORTED;
+    if (n == 0) return KL_OK;
+    return v->fn.sgd_momentum(n, lr, momentum, weight_decay, w, g, v_buf);
+}
+
+/* The best available variant of each training op. */
+kl_status kl_matmul_t(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                      const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                      float *C, ptrdiff_t ldc) {
+    return kl_matmul_t_run(kl_best_variant(KL_OP_MATMUL_T), trans_a, trans_b, m, n, k, alpha, A,
+                           lda, B, ldb, beta, C, ldc);
+}
+
+kl_status kl_relu_backward(ptrdiff_t n, const float *y, const float *dy, float *dx) {
+    return kl_relu_backward_run(kl_best_variant(KL_OP_RELU_BACKWARD), n, y, dy, dx);
+}
+
+kl_status kl_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                                const float *mean, const float *rstd, const float *dy, float *dx,
+                                float *dgamma, float *dbeta) {
+    return kl_layernorm_backward_run(kl_best_variant(KL_OP_LAYERNORM_BACKWARD), rows, cols, x,
+                                     gamma, mean, rstd, dy, dx, dgamma, dbeta);
+}
+
+kl_status kl_bias_backward(ptrdiff_t rows, ptrdiff_t cols, const float *dy, ptrdiff_t ldy,
+                           float *db) {
+    return kl_bias_backward_run(kl_best_variant(KL_OP_BIAS_BACKWARD), rows, cols, dy, ldy, db);
+}
+
+kl_status kl_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *logits, const int *labels,
+                          float *loss, float *dlogits) {
+    return kl_softmax_xent_run(kl_best_variant(KL_OP_SOFTMAX_XENT), rows, cols, logits, labels,
+                               loss, dlogits);
+}
+
+kl_status kl_sgd_momentum(ptrdiff_t n, float lr, float momentum, float weight_decay, float *w,
+                          const float *g, float *v) {
+    return kl_sgd_momentum_run(kl_best_variant(KL_OP_SGD_MOMENTUM), n, lr, momentum, weight_decay,
+                               w, g, v);
+}

@@ -38,6 +38,13 @@ static inline ptrdiff_t kl_env_or(const char *name, ptrdiff_t fallback, volatile
 /* Floats from which an out-of-place call on `threads` threads writes y with non-temporal
  * stores, for the streaming ops (relu, layernorm); the rule and its reason are in tuning.c. */
 ptrdiff_t kl_stream_min_default(int threads);
+/* Bytes of traffic from which a bandwidth-bound kernel on `threads` threads beats one thread:
+ * this machine's team wake-up time x its one-thread copy rate x t / (t - 1), measured once per
+ * process, clamped to [L1, t x L2] (SIZE_MAX for one thread). The rule alone, for tests:
+ * kl_team_min_bytes_rule. */
+size_t kl_team_min_bytes(int threads);
+size_t kl_team_min_bytes_rule(double wake_s, double copy_bytes_per_s, int threads, size_t l1,
+                              size_t l2);
 
 /* Threads an OpenMP variant should use right now (1..KL_MAX_THREADS). */
 int kl_threads(void);

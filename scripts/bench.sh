@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: scripts/bench.sh [--quick] [--no-profile] [--filter REGEX] [--out DIR]
+usage: scripts/bench.sh [--quick] [--no-profile] [--no-train] [--filter REGEX] [--out DIR]
 
 Installs missing Debian packages (scripts/deps.sh), configures build/ as a release build,
 builds, runs build/harness/kl_bench with live progress, and writes
@@ -15,6 +15,9 @@ behind and never replaces an existing report. Ends with a summary table and the 
 
   --quick         a few small sizes (< 1 min on 2 cores); default set is < 5 min
   --no-profile    do not run scripts/profile (Massif) into the report
+  --no-train      skip the training comparison (scripts/train_compare: the MLP of
+                  modules/05_mlp, 10 epochs with kernellab and with PyTorch on 1 and 2 threads,
+                  then the rung ladder; ~10 min on 2 cores); --quick skips it too
   --filter REGEX  only benchmarks matching REGEX (Google Benchmark's --benchmark_filter);
                   the machine ceilings always run, so fractions of peak stay defined
   --out DIR       write the report to DIR (must not exist yet) instead of reports/runs/<host>-<utc>
@@ -28,11 +31,12 @@ USAGE
 die() { echo "bench.sh: $*" >&2; exit 1; }
 phase() { echo "==> [$((SECONDS - start)) s] $*"; }
 
-quick=0 profile=1 filter="" out=""
+quick=0 profile=1 train=1 filter="" out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-profile) profile=0 ;;
+    --no-train) train=0 ;;
     --filter) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--filter needs a REGEX"; filter=$2; shift ;;
     --filter=*) filter=${1#--filter=}; [ -n "$filter" ] || die "--filter needs a REGEX" ;;
     --out) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--out needs a DIR"; out=$2; shift ;;
@@ -91,8 +95,21 @@ if [ $profile = 1 ] && [ -x scripts/profile ]; then
   if [ -f "$tmp/memory.json" ]; then memory=(--memory "$tmp/memory.json"); fi
 fi
 
+if [ $train = 1 ] && [ $quick = 0 ] && [ -x scripts/train_compare ]; then
+  phase "training: scripts/train_compare --out $tmp"
+  scripts/train_compare --out "$tmp" || die "scripts/train_compare failed (use --no-train to skip it)"
+  if [ -x scripts/profile_training ]; then
+    scripts/profile_training --out "$tmp" || die "scripts/profile_training failed (use --no-train to skip it)"
+  fi
+fi
+
 phase "report"
 $py scripts/report.py "$tmp/bench.json" "${memory[@]}" --json "$tmp/report.json" --md "$tmp/report.md"
+# The training section (kernellab vs PyTorch, the ladder, accuracy curves; the training step's
+# memory), written by train_compare and profile_training, goes after the kernel report.
+for part in training.md training_memory.md; do
+  if [ -f "$tmp/$part" ]; then { echo; cat "$tmp/$part"; } >> "$tmp/report.md"; fi
+done
 if [ -x scripts/report_html.py ]; then
   phase "report.html: scripts/report_html.py $tmp"
   $py scripts/report_html.py "$tmp" || die "scripts/report_html.py failed"

@@ -2,18 +2,19 @@
 # The one list of Debian packages kernellab needs, and a check/install of the missing ones.
 set -euo pipefail
 
-# build, test, benchmark (BLIS + Google Benchmark), profile (Massif), report, lessons, HTML checks,
-# the grading sandbox (bubblewrap).
-# OpenMP comes with gcc (libgomp): no libomp package. Slurm and munge: grading a class on a
-# cluster (scripts/cluster, scripts/grade --slurm).
+# build, test, benchmark (BLIS, OpenBLAS + Google Benchmark), profile (Massif), report, lessons,
+# HTML checks; the grading sandbox (bubblewrap); grading a class on a cluster (Slurm and munge:
+# scripts/cluster, scripts/grade --slurm). OpenMP comes with gcc (libgomp): no libomp package.
+# kl_bench opens OpenBLAS's pthread build at run time (libopenblas0-pthread; -dev for cblas.h).
 PACKAGES=(
   meson ninja-build gcc g++ pkg-config
-  libblis-dev libbenchmark-dev libbenchmark-tools
+  libblis-dev libbenchmark-dev libbenchmark-tools libopenblas0-pthread libopenblas-dev
   valgrind
   python3 python3-matplotlib python3-scipy python3-jsonschema python3-nbformat
   chromium
   bubblewrap
   slurmctld slurmd slurm-client munge
+  zlib1g-dev dataset-fashion-mnist python3-torch
 )
 
 usage() {

@@ -2,9 +2,10 @@
 """Turn one kl_bench run (Google Benchmark JSON) into report.json and report.md.
 
 report.json follows reports/schema/report.v1.schema.json (documented in reports/README.md):
-machine and its measured ceilings, build, BLIS sub-configuration, one result per benchmark
-with its fraction of the relevant ceiling and its speedup over BLIS from the same run, the
-correctness summary, and scripts/profile's memory.json when given. Both files are written
+machine and its measured ceilings, build, BLIS sub-configuration and OpenBLAS core, one result
+per benchmark with its fraction of the relevant ceiling and its speedups over BLIS, over
+OpenBLAS and over the faster of the two from the same run, the correctness summary, and
+scripts/profile's memory.json when given. Both files are written
 only after the report validates; nothing is written on bad input.
 """
 import argparse
@@ -21,6 +22,10 @@ from kl.model import (CEILING_TOLERANCE, LEGACY_OPS, flop_op, measured_ceiling, 
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 # The op table (LEGACY_OPS, op_table, ops_of, flop_op) and the ceiling rule live in kl.model.
+# OpenBLAS, the second peer, where kl_bench runs it: cblas_sgemm, and for linear_relu cblas_sgemm
+# then the same separate bias+ReLU pass as blis_relu. The "best peer" of a result is whichever
+# of the two baselines was faster at the same size and threads.
+OPENBLAS_BASELINE = {"matmul": "openblas", "linear_relu": "openblas_relu"}
 # LayerNorm's loads and stores without its arithmetic, with ordinary stores
 # (harness/bench_layernorm.cc): a kernel making the same passes and keeping y in cache cannot
 # be faster, so where they sit below a copy target, only a different pass structure (or
@@ -32,9 +37,11 @@ ROOFS = {"memcpy", *TRAFFIC_BOUNDS}
 # report.html. Each is checked on the BEST kernel variant at every (size, threads) case it covers.
 #   measure  "peak": GFLOP/s / this run's FMA peak (best ISA) at the same thread count;
 #            "blis": BLIS time / kernel time; "copy": memcpy time / kernel time (same bytes);
+#            "peer": time of the faster of BLIS and OpenBLAS / kernel time (both must be in the run);
 #   at       sizes that must be in the run ({size key: values}); a missing one is "not measured";
 #   within   (size key, lo, hi): every size of the run in lo..hi (None: open), at least one;
-#   "n" is the square matmul size (m = n = k).
+#   "n" is the square matmul size (m = n = k); "ws_bytes" the bytes of x and y (ReLU: 8 n,
+#   LayerNorm: 8 rows cols).
 TARGETS = (
     {"id": "matmul-peak-1t", "op": "matmul", "measure": "peak", "min": 0.90, "threads": (1,), "at": {"n": (1024, 2048)}},
     {"id": "matmul-peak-2t", "op": "matmul", "measure": "peak", "min": 0.85, "threads": (2,), "at": {"n": (1024, 2048)}},
@@ -44,6 +51,11 @@ TARGETS = (
     {"id": "relu-copy", "op": "relu", "measure": "copy", "min": 0.95, "threads": (1, 2), "at": {"ws": ("L2", "L3", "DRAM")}},
     {"id": "layernorm-copy", "op": "layernorm", "measure": "copy", "min": 0.85, "threads": (1, 2), "within": ("cols", 768, 4096)},
     {"id": "layernorm-blis", "op": "layernorm", "measure": "blis", "min": 2.0, "threads": (1, 2), "within": ("cols", 768, 4096)},
+    {"id": "matmul-peer-large", "op": "matmul", "measure": "peer", "min": 0.97, "threads": (1,), "within": ("n", 256, None)},
+    {"id": "matmul-peer-small", "op": "matmul", "measure": "peer", "min": 0.9, "threads": (1,), "within": ("n", None, 128)},
+    {"id": "matmul-peer-2t", "op": "matmul", "measure": "peer", "min": 0.95, "threads": (2,), "within": ("n", 512, None)},
+    {"id": "relu-copy-1mib", "op": "relu", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
+    {"id": "layernorm-copy-1mib", "op": "layernorm", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
 )
 
 class BadInput(Exception):
@@ -158,11 +170,11 @@ def build_report(bench, memory):
             return f"fma/{best['isa']}/threads:{t}", best["gflops"]
         return f"{best['method']}/{best['level']}/threads:{t}", best["gbps"]
 
-    times = {}
     results = []
     for name, op, variant, f, real, e in parsed:
         info = reg.get((op, variant))
-        kind = "kernel" if info else "roof" if variant in ROOFS else "blis" if variant == ops[op]["blis"] else None
+        kind = ("kernel" if info else "roof" if variant in ROOFS else "blis" if variant == ops[op]["blis"]
+                else "openblas" if variant == OPENBLAS_BASELINE.get(op) else None)
         if kind is None:
             raise BadInput(f"{name}: '{variant}' is neither in the registry (bench.json context) nor a baseline")
         metric = "GFLOP/s" if flop_op(ops, op) else "GB/s"
@@ -172,6 +184,8 @@ def build_report(bench, memory):
              "time_s": None, "time_basis": "real" if real else "cpu", "metric": metric,
              "value": None, "ceiling": None, "fraction_of_ceiling": None,
              "blis_baseline": None, "speedup_vs_blis": None,
+             "openblas_baseline": None, "speedup_vs_openblas": None,
+             "best_peer": None, "speedup_vs_best_peer": None,
              "copy_baseline": None, "fraction_of_copy": None, "error": None}
         if "error" in e:
             r["error"] = e["error"]
@@ -182,16 +196,8 @@ def build_report(bench, memory):
                     r[key] = float(e[key])
             r["ceiling"], peak = ceiling_for(op, f)
             r["fraction_of_ceiling"] = r["value"] / peak if peak else None
-            times[(op, variant, tuple(sorted(r["size"].items())), f["threads"])] = r["time_s"]
         results.append(r)
-    for r in results:  # speedup = BLIS time / this time: same work, same size, same threads
-        if r["error"]:
-            continue
-        base = ops[r["op"]]["blis"]
-        t = times.get((r["op"], base, tuple(sorted(r["size"].items())), r["threads"]))
-        if t:
-            r["blis_baseline"] = f"{r['op']}/{base}"
-            r["speedup_vs_blis"] = t / r["time_s"]
+    add_peer_speedups(results)
     add_copy_fractions(results, ops)
 
     failures = [{"name": r["name"], "error": r["error"]} for r in results if r["error"]]
@@ -223,6 +229,7 @@ def build_report(bench, memory):
                  "forced": ctx.get("blis_arch_forced") == "true", "how": ctx.get("blis_arch_how", ""),
                  "openmp": ctx.get("blis_openmp") == "true"},
         "ops": ops,
+        "openblas": openblas_facts(ctx),
         "results": results,
         "correctness": {"all_passed": not failures, "checked": len(results), "failed": len(failures),
                         "failures": failures},
@@ -232,12 +239,51 @@ def build_report(bench, memory):
     return report
 
 
+def openblas_facts(ctx):
+    """The OpenBLAS that ran (or why none did); None for a bench.json from before it was a peer."""
+    if "openblas_loaded" not in ctx:
+        return None
+    if ctx["openblas_loaded"] != "true":
+        return {"loaded": False, "error": ctx.get("openblas_error", "not loaded")}
+    return {"loaded": True, "version": ctx.get("openblas_version", ""), "core": ctx.get("openblas_core", ""),
+            "forced": ctx.get("openblas_core_forced") == "true", "how": ctx.get("openblas_core_how", ""),
+            "config": ctx.get("openblas_config", "")}
+
+
 # ---- Copy baseline and targets --------------------------------------------------------------
 # Both work on report.json's own results (times), so they also apply to reports written before
 # these fields existed (scripts/report_html.py and reports/tests use them that way).
 
 def size_id(size):
     return tuple(sorted(size.items()))
+
+
+def add_peer_speedups(results):
+    """Set blis_baseline / speedup_vs_blis, openblas_baseline / speedup_vs_openblas (the peer's
+    time / this time: same work, same size, same threads, same clock), and best_peer /
+    speedup_vs_best_peer against the faster of the two there; null where a peer is absent."""
+    peers = {}
+    for r in results:
+        if r["kind"] in ("blis", "openblas") and not r["error"] and r["time_s"]:
+            peers[(r["kind"], r["op"], size_id(r["size"]), r["threads"])] = r
+    for r in results:
+        for kind in ("blis", "openblas"):
+            r[f"{kind}_baseline"], r[f"speedup_vs_{kind}"] = None, None
+        r["best_peer"], r["speedup_vs_best_peer"] = None, None
+        if r["error"] or not r["time_s"]:
+            continue
+        best = None
+        for kind in ("blis", "openblas"):
+            p = peers.get((kind, r["op"], size_id(r["size"]), r["threads"]))
+            if p and p["time_basis"] == r["time_basis"]:
+                r[f"{kind}_baseline"] = f"{r['op']}/{p['variant']}"
+                r[f"speedup_vs_{kind}"] = p["time_s"] / r["time_s"]
+                if best is None or p["time_s"] < best["time_s"]:
+                    best = p
+        if best:
+            r["best_peer"] = f"{r['op']}/{best['variant']}"
+            r["speedup_vs_best_peer"] = best["time_s"] / r["time_s"]
+    return results
 
 
 def add_copy_fractions(results, ops=None):
@@ -261,7 +307,22 @@ def target_size_value(op, size, key):
     """The value a target selects sizes by: for matmul "n" only square sizes count."""
     if op == "matmul" and key == "n" and not size.get("m") == size.get("n") == size.get("k"):
         return None
+    if key == "ws_bytes":
+        return ws_bytes(op, size)
     return size.get(key)
+
+
+def ws_bytes(op, size):
+    """Bytes of x and y of a ReLU or LayerNorm call (None for other ops)."""
+    if op == "relu" and "n" in size:
+        return 8 * size["n"]
+    if op == "layernorm" and "rows" in size:
+        return 8 * size["rows"] * size["cols"]
+    return None
+
+
+def bytes_str(b):
+    return f"{b >> 20} MiB" if b % (1 << 20) == 0 else f"{b >> 10} KiB" if b % 1024 == 0 else f"{b} bytes"
 
 
 def target_text(t):
@@ -269,15 +330,22 @@ def target_text(t):
     peak = (f"{t['threads'][0]}-thread FMA peak" if len(t["threads"]) == 1 else "FMA peak at the same threads")
     what = {"peak": f"best variant >= {t['min']:.0%} of the same-run {peak} (best ISA)",
             "blis": f"best variant >= {t['min']:g}x {t['op']}/{LEGACY_OPS[t['op']]['blis']}",
-            "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)"}[t["measure"]]
+            "copy": f"best variant >= {t['min']:.0%} of copy (same-run memcpy of the same bytes)",
+            "peer": f"best variant >= {t['min']:g}x the faster of BLIS and OpenBLAS"}[t["measure"]]
     if "at" in t:
         (key, values), = t["at"].items()
         sizes = f"{key} = " + ", ".join(str(v) for v in values)
     else:
         key, lo, hi = t["within"]
+        if key == "ws_bytes":
+            key, lo, hi = "working set", lo and bytes_str(lo), hi and bytes_str(hi)
         sizes = ("every size" if lo is None and hi is None else f"every {key} >= {lo}" if hi is None
                  else f"every {key} <= {hi}" if lo is None else f"every size with {lo} <= {key} <= {hi}")
     return what, sizes
+
+
+REFERENCE_WORDS = {"peak": "FMA peak", "blis": "blis baseline", "copy": "copy baseline",
+                   "peer": "BLIS and OpenBLAS pair"}
 
 
 def evaluate_targets(report):
@@ -297,6 +365,13 @@ def evaluate_targets(report):
         """(name, value, clock): the FMA peak in GFLOP/s, or the baseline's time and basis."""
         if t["measure"] == "peak":
             return peaks.get(threads, (None, None)) + (None,)
+        if t["measure"] == "peer":  # both peers, or no reference: one alone is not "the better"
+            both = [[r for r in rs if r["kind"] == kind and not r["error"] and r["time_s"]]
+                    for kind in ("blis", "openblas")]
+            if not all(both):
+                return None, None, None
+            best = min((p[0] for p in both), key=lambda r: r["time_s"])
+            return f"{t['op']}/{best['variant']}", best["time_s"], best["time_basis"]
         variant = ops_of(report)[t["op"]]["blis"] if t["measure"] == "blis" else "memcpy"
         base = [r for r in rs if r["variant"] == variant and not r["error"] and r["time_s"]]
         return (f"{t['op']}/{variant}", base[0]["time_s"], base[0]["time_basis"]) if base else (None, None, None)
@@ -309,7 +384,7 @@ def evaluate_targets(report):
         c["reference"], ref, clock = reference(t, rs, threads) if rs else (None, None, None)
         if not kernels or ref is None:
             c["note"] = ("not in this run" if not rs else "no kernel result" if not kernels
-                         else f"no {'FMA peak' if t['measure'] == 'peak' else t['measure'] + ' baseline'} in this run")
+                         else f"no {REFERENCE_WORDS[t['measure']]} in this run")
             return c
         ok = [r for r in kernels if not r["error"] and r["time_s"]]
         if not ok:
@@ -398,9 +473,14 @@ def summary_rows(report):
         rate_s = f"ERROR: {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}"
         pct = fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f")
         rows.append([r["op"], r["variant"], size_str(r["size"]), str(r["threads"]), rate_s,
-                     pct + ("%" if pct != "—" else ""), fmt(r["speedup_vs_blis"], ".2f") + ("x" if r["speedup_vs_blis"] else ""),
+                     pct + ("%" if pct != "—" else ""), times_str(r["speedup_vs_blis"]),
+                     times_str(r.get("speedup_vs_openblas")), times_str(r.get("speedup_vs_best_peer")),
                      percent(r.get("fraction_of_copy"))])
     return rows
+
+
+def times_str(x):
+    return "—" if x is None else f"{x:.2f}x"
 
 
 def percent(x):
@@ -411,7 +491,7 @@ def target_value_str(measure, value):
     """A target's figure as the target states it: % of peak or copy, or x BLIS."""
     if value is None:
         return "—"
-    return f"{value:.2f}x" if measure == "blis" else percent(value)
+    return f"{value:.2f}x" if measure in ("blis", "peer") else percent(value)
 
 
 def target_case_str(measure, c, with_value=True):
@@ -450,7 +530,7 @@ def targets_markdown(targets):
     return ["", "## Targets", "",
             "The course performance targets (`TARGETS` in scripts/report.py) on this run's numbers. Each "
             "case is one size and thread count; its figure is the best kernel variant there against the "
-            "same-run FMA peak, BLIS, or memcpy of the same bytes. **MISS**: some measured case falls "
+            "same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. **MISS**: some measured case falls "
             "short (the worst one is shown); *not measured*: a size or thread count the target needs was "
             "not in this run, so it cannot pass.", "",
             f"{counts['pass']} pass, {counts['miss']} missed, {counts['not measured']} not measured.", "",
@@ -461,6 +541,16 @@ def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def openblas_line(ob):
+    """The report.md line on the OpenBLAS peer."""
+    if ob is None:
+        return "- OpenBLAS: not in this run (kl_bench predates it as a peer)"
+    if not ob["loaded"]:
+        return f"- OpenBLAS: not loaded ({ob['error']}): no × OpenBLAS figures"
+    return (f"- OpenBLAS {ob['version']}, core `{ob['core']}` ({'forced' if ob['forced'] else 'auto'}: "
+            f"{ob['how']}); {ob['config']}")
 
 
 def markdown(report):
@@ -480,6 +570,7 @@ def markdown(report):
             f"- Build: {b['c_compiler']}, `{b['buildtype']}`, {b['flags']}; git `{b['git_commit']}`, kernellab {b['kl_version']}",
             f"- BLIS {bl['version']}, sub-configuration `{bl['sub_configuration']}` "
             f"({'forced' if bl['forced'] else 'auto'}: {bl['how']})",
+            openblas_line(report.get("openblas")),
             f"- Google Benchmark library build type: {run['benchmark_library_build_type']}", "",
             "## Ceilings (measured in this run)", "",
             table(["ceiling", "threads", "rate"],
@@ -488,7 +579,8 @@ def markdown(report):
                      for c in m["ceilings"]["copy"]])]
     notes = {
         "matmul": "C = A·B (alpha 1, beta 0), square n. GFLOP/s = 2n³/time; % of the best-ISA FMA peak at "
-                  "the same threads; × BLIS = bli_sgemm time / this time. The naive rung is not run above "
+                  "the same threads; × BLIS = bli_sgemm time / this time; × OpenBLAS = cblas_sgemm time / this "
+                  "time; × best = the faster of the two / this time. The naive rung is not run above "
                   "n = 512 (minutes per size). Above 2^27 multiply-adds the pre-timing check covers the first "
                   "and last 16 rows and every 8th row, all columns.",
         "relu": "y = max(x, 0), out of place. GB/s counts 8n bytes (read x, write y); % of the faster copy "
@@ -505,7 +597,9 @@ def markdown(report):
         "linear_relu": "C = relu(A·B + bias) (m, n, k as given). GFLOP/s = 2mnk/time (the epilogue is not "
                        "counted); % of the best-ISA FMA peak; `unfused` is the best matmul then a separate "
                        "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "
-                       "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time.",
+                       "× BLIS = time of `blis_relu` (bli_sgemm, then the same separate pass) / this time; "
+                       "× OpenBLAS likewise with `openblas_relu` (cblas_sgemm, then the same pass); × best = "
+                       "the faster of the two / this time.",
     }
     ops = ops_of(report)
     for op in ops:
@@ -514,6 +608,8 @@ def markdown(report):
             continue
         copy_op = ops[op]["copy"]
         header = ["variant", "rung", "isa", "size", "threads", "time", "rate", "% of ceiling", "× BLIS"]
+        peers = op in OPENBLAS_BASELINE
+        header += ["× OpenBLAS", "× best"] if peers else []
         header += ["% of copy"] if copy_op else []
         rows = []
         for r in rs:
@@ -523,6 +619,8 @@ def markdown(report):
                          f"**error:** {r['error']}" if r["error"] else f"{r['value']:.2f} {r['metric']}",
                          fmt(None if r["fraction_of_ceiling"] is None else 100 * r["fraction_of_ceiling"], ".1f"),
                          fmt(r["speedup_vs_blis"], ".2f")]
+                        + ([fmt(r.get("speedup_vs_openblas"), ".2f"), fmt(r.get("speedup_vs_best_peer"), ".2f")]
+                           if peers else [])
                         + ([percent(r.get("fraction_of_copy"))] if copy_op else []))
         work = "flops" if flop_op(ops, op) else "bytes"
         note = notes.get(op, f"{op} ({', '.join(ops[op]['dims'])} as given): {rs[0]['metric']} = the {work} "
@@ -547,7 +645,8 @@ def load_json(path, what):
 
 
 def print_summary(report):
-    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS", "% of copy"]
+    header = ["op", "variant", "size", "threads", "rate", "% of ceiling", "x BLIS", "x OpenBLAS", "x best",
+              "% of copy"]
     rows = [header] + summary_rows(report)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for i, r in enumerate(rows):

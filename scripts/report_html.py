@@ -3,9 +3,11 @@
 
 Reads REPORT_DIR/report.json (reports/schema/report.v1.schema.json, written by
 scripts/report.py; it must validate) and writes, atomically (temp file + rename):
-  - machine, build and BLIS facts (version, sub-configuration and how it was chosen);
+  - machine, build, BLIS and OpenBLAS facts (version, sub-configuration or core, and how each
+    was chosen);
   - the measured ceilings (FMA peak per ISA and thread count, copy bandwidth per level);
-  - matmul GFLOP/s vs n per rung, with BLIS and the FMA peaks as lines;
+  - matmul GFLOP/s vs n per rung, with BLIS, OpenBLAS and the FMA peaks as lines;
+  - matmul's best rung as x BLIS, x OpenBLAS and x the faster of the two, vs n, with the targets;
   - the course targets (pass / miss / not measured, worst case of each), near the top;
   - ReLU and LayerNorm GB/s vs bytes per call, with the memcpy roof, the copy ceilings and BLIS;
   - ReLU and LayerNorm as % of copy (memcpy of the same bytes, same run, same threads) per size,
@@ -49,6 +51,8 @@ PROG = "report_html.py"
 LEVELS = ["L1", "L2", "L3", "DRAM"]
 ISA_ORDER = ["scalar", "avx2", "avx512"]
 BLIS_COLOR = "#111111"
+OPENBLAS_COLOR = "#6c3483"
+PEER_STYLE = {"blis": {"color": BLIS_COLOR, "marker": "s"}, "openblas": {"color": OPENBLAS_COLOR, "marker": "D"}}
 ROOF_COLOR = "#c0392b"
 BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (report_py.TRAFFIC_BOUNDS)
 BOUND_STYLE = {"traffic_1pass": "-.", "traffic_2pass": (0, (7, 2, 1, 2, 1, 2))}  # not ":" (ceilings)
@@ -101,6 +105,8 @@ def with_derived_fields(report):
     if any(ops.get(r["op"], {}).get("copy") and "fraction_of_copy" not in r for r in report["results"]):
         report_py.add_copy_fractions(report["results"], ops)
         derived = True
+    if any("speedup_vs_best_peer" not in r for r in report["results"]):
+        report_py.add_peer_speedups(report["results"])
     if "targets" not in report:
         report["targets"] = report_py.evaluate_targets(report)
         derived = True
@@ -223,10 +229,10 @@ def plot_matmul(report, results):
             pts = sorted((matmul_n(r), r["value"]) for r in rs if r["variant"] == v and r["threads"] == t)
             if pts:
                 ax.plot(*zip(*pts), label=v, **series_style(i))
-        blis = sorted((matmul_n(r), r["value"]) for r in rs if r["kind"] == "blis" and r["threads"] == t)
-        if blis:
-            ax.plot(*zip(*blis), color=BLIS_COLOR, linewidth=2.4, marker="s", markersize=4,
-                    label=f"BLIS ({report['blis']['sub_configuration']})")
+        for kind, label in peer_labels(report).items():
+            pts = sorted((matmul_n(r), r["value"]) for r in rs if r["kind"] == kind and r["threads"] == t)
+            if pts:
+                ax.plot(*zip(*pts), linewidth=2.4, markersize=4, label=label, **PEER_STYLE[kind])
         for j, (isa, p) in enumerate(fma_peaks(report, t).items()):
             ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
                        label=f"FMA peak {isa}: {p:.3g}")
@@ -236,6 +242,70 @@ def plot_matmul(report, results):
         ax.set_ylabel("GFLOP/s")
         ax.set_title(f"matmul, {t} thread{'s' if t > 1 else ''}")
         ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return png_data_uri(fig)
+
+
+def peer_labels(report):
+    """{kind: legend label} of the peers: BLIS with its sub-configuration, OpenBLAS with its core."""
+    ob = report.get("openblas") or {}
+    return {"blis": f"BLIS ({report['blis']['sub_configuration']})",
+            "openblas": f"OpenBLAS ({ob.get('core') or 'core not recorded'})"}
+
+
+def peer_targets(report):
+    """[(threads, lo, hi, min)] of the report's "peer" targets on matmul."""
+    out = []
+    for t in report.get("targets") or []:
+        if t["measure"] == "peer" and t["op"] == "matmul":
+            tgt = next((x for x in report_py.TARGETS if x["id"] == t["id"]), None)
+            lo, hi = tgt["within"][1:] if tgt and "within" in tgt else (None, None)
+            out += [(n, lo, hi, t["min"]) for n in t["threads"]]
+    return out
+
+
+def plot_peers(report, results):
+    """matmul: the best kernel variant at each n as x BLIS, x OpenBLAS and x the faster of the
+    two (peer time / kernel time), one panel per thread count, the peer targets as segments."""
+    plt = plt_module()
+    rs = [r for r in results if r["op"] == "matmul" and r["kind"] == "kernel"
+          and r.get("speedup_vs_best_peer") is not None and matmul_n(r)]
+    if not rs:
+        return None
+    tcs = sorted({r["threads"] for r in rs})
+    fig, axes = plt.subplots(1, len(tcs), figsize=(5.2 * len(tcs) + 1.8, 3.6), squeeze=False, sharey=True)
+    goals = peer_targets(report)
+    for ax, t in zip(axes[0], tcs):
+        best = {}
+        for r in rs:
+            if r["threads"] == t and (matmul_n(r) not in best or r["value"] > best[matmul_n(r)]["value"]):
+                best[matmul_n(r)] = r
+        ns = sorted(best)
+        for key, label, style in (("speedup_vs_blis", "x BLIS", PEER_STYLE["blis"]),
+                                  ("speedup_vs_openblas", "x OpenBLAS", PEER_STYLE["openblas"]),
+                                  ("speedup_vs_best_peer", "x the faster of the two", {"color": "#e67e22", "marker": "o"})):
+            pts = [(n, best[n][key]) for n in ns if best[n].get(key) is not None]
+            if pts:
+                best_line = key.endswith("best_peer")  # wide and pale, under the peer it follows
+                ax.plot(*zip(*pts), label=label, linewidth=5.0 if best_line else 1.3, markersize=4,
+                        alpha=0.45 if best_line else 1.0, zorder=1 if best_line else 2, **style)
+        ax.axhline(1.0, color="#555", linewidth=0.8)
+        for n_threads, lo, hi, m in goals:  # over the run's sizes the target covers
+            inside = [n for n in ns if (lo is None or n >= lo) and (hi is None or n <= hi)]
+            if n_threads == t and inside:
+                ax.hlines(m, min(inside), max(inside), color="#27ae60", linestyle=":", linewidth=1.8,
+                          label=f"target {m:g}x the faster, n {min(inside)}..{max(inside)}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")  # ratios: 2x faster and 2x slower the same distance from 1
+        ax.set_xlabel("n (square matmul)")
+        ax.set_ylabel("peer time / best kernel time")
+        ax.set_title(f"matmul best rung, {t} thread{'s' if t > 1 else ''}")
+    handles = {}
+    for ax in axes[0]:
+        for h, lb in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lb, h)
+    axes[0][-1].legend(handles.values(), handles.keys(), fontsize=7.5, loc="upper left",
+                       bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return png_data_uri(fig)
 
@@ -380,9 +450,9 @@ def draw_roofline(ax, t, peaks, bws, pts, lo, hi):
     for r, i, g in sorted(pts, key=lambda p: -p[2]):
         k = by_x.setdefault(round(math.log2(i), 2), 0)
         by_x[round(math.log2(i), 2)] += 1
-        blis = r["kind"] == "blis"
-        ax.scatter([i], [g], s=34, marker="s" if blis else "o", color=op_color.get(r["op"], "k"),
-                   edgecolors="black" if blis else "none", zorder=5)
+        peer = r["kind"] in PEER_STYLE
+        ax.scatter([i], [g], s=34, marker=PEER_STYLE[r["kind"]]["marker"] if peer else "o",
+                   color=op_color.get(r["op"], "k"), edgecolors="black" if peer else "none", zorder=5)
         right = k % 2 == 0
         ax.annotate(f"{r['op']}/{r['variant']}", (i, g), xytext=(6 if right else -6, 0),
                     textcoords="offset points", ha="left" if right else "right", va="center",
@@ -392,7 +462,7 @@ def draw_roofline(ax, t, peaks, bws, pts, lo, hi):
     ax.set_xlim(lo, hi)
     ax.set_xlabel("arithmetic intensity (flop / byte, compulsory traffic)")
     ax.set_ylabel("GFLOP/s")
-    ax.set_title(f"{t} thread{'s' if t > 1 else ''} (circle: kernellab, square: BLIS)")
+    ax.set_title(f"{t} thread{'s' if t > 1 else ''} (circle: kernellab, square: BLIS, diamond: OpenBLAS)")
     ax.legend(fontsize=7, loc="lower right")
 
 
@@ -442,7 +512,7 @@ def plot_ladder(results):
     for ax, (op, (label, metric, rows)) in zip(axes[0], lad.items()):
         names = [f"{v} ({t}T)" for v, _, _, t, _ in rows]
         sp = [s for *_, s in rows]
-        colors = [BLIS_COLOR if k == "blis" else "#2e86c1" for _, k, _, _, _ in rows]
+        colors = [PEER_STYLE[k]["color"] if k in PEER_STYLE else "#2e86c1" for _, k, _, _, _ in rows]
         y = list(range(len(rows)))
         ax.barh(y, sp, color=colors)
         ax.set_yticks(y)
@@ -539,8 +609,13 @@ def facts_section(report):
              ("Google Benchmark library build", run.get("benchmark_library_build_type"))]
     blis = [("BLIS version", bl["version"]), ("sub-configuration", bl["sub_configuration"]),
             ("chosen by", bl["how"]), ("forced", bl["forced"]), ("OpenMP", bl["openmp"])]
+    ob = report.get("openblas")
+    openblas = ([("OpenBLAS", "not in this run (older kl_bench)")] if ob is None else
+                [("OpenBLAS", "not loaded"), ("why", ob["error"])] if not ob["loaded"] else
+                [("OpenBLAS version", ob["version"]), ("core", ob["core"]), ("chosen by", ob["how"]),
+                 ("forced", ob["forced"]), ("config", ob["config"])])
     parts = ['<div class="facts">']
-    for title, rows in (("Machine", machine), ("Build", build), ("BLIS", blis)):
+    for title, rows in (("Machine", machine), ("Build", build), ("BLIS", blis), ("OpenBLAS", openblas)):
         parts.append(f"<div><h3>{title}</h3>" + table(["", ""], [(k, v) for k, v in rows]) + "</div>")
     parts.append("</div>")
     return "\n".join(parts)
@@ -604,13 +679,15 @@ def results_section(report):
         frac_cell = (num(frac, ".2f"), "num over" if frac is not None and frac > 1.0 else "num")
         rows.append((r["name"], r["kind"], r.get("rung") or "", r["threads"], r["metric"], num(r.get("value"), ".4g"),
                      r.get("ceiling") or "", frac_cell, num(r.get("speedup_vs_blis"), ".3g"),
+                     num(r.get("speedup_vs_openblas"), ".3g"), num(r.get("speedup_vs_best_peer"), ".3g"),
                      num(r.get("fraction_of_copy"), ".2f"), r.get("error") or ""))
         classes.append("failed" if r.get("error") else "")
     over = sum(1 for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0)
     note = (f"<p>{over} result(s) measured <em>above</em> their ceiling (shaded): the ceiling or the "
             f"byte model under-counts for them; read those fractions with care.</p>" if over else "")
     return note + table(["benchmark", "kind", "rung", "threads", "metric", "value", "ceiling",
-                         "fraction", "x BLIS", "of copy", "error"], rows, classes, num_cols=(3, 5, 8, 9))
+                         "fraction", "x BLIS", "x OpenBLAS", "x best peer", "of copy", "error"], rows, classes,
+                        num_cols=(3, 5, 8, 9, 10, 11))
 
 
 TARGET_BADGE = {"pass": ("ok", "pass"), "miss": ("bad", "MISS"), "not measured": ("na", "not measured")}
@@ -639,7 +716,8 @@ def targets_section(report, derived):
     counts = {k: sum(1 for t in targets if t["status"] == k) for k in TARGET_BADGE}
     head = (f"<p>{counts['pass']} pass, <b>{counts['miss']} missed</b>, {counts['not measured']} not measured. "
             "Each case is one size and thread count; its figure is the best kernel variant there against "
-            "the same-run FMA peak, BLIS, or memcpy of the same bytes. <em>not measured</em>: a size or "
+            "the same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. "
+            "<em>not measured</em>: a size or "
             "thread count the target needs was not in this run, so it cannot pass. The targets are "
             "<code>TARGETS</code> in scripts/report.py.</p>")
     if derived:
@@ -688,6 +766,82 @@ def warnings(report):
     return '<div class="warn"><b>Read with care.</b> ' + " ".join(notes) + "</div>"
 
 
+# ---- training (training.json and training_memory.json from scripts/train_compare and
+# scripts/profile_training, beside report.json; absent: the section says so) -------------------
+
+def load_training(report_dir):
+    """(training, training_memory) dicts from the report folder, None for each that is absent."""
+    docs = []
+    for name in ("training.json", "training_memory.json"):
+        path = os.path.join(report_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError):
+            docs.append(None)
+    return docs
+
+
+def plot_training(doc):
+    """Left: median epoch time per rung family (the ladder runs) beside PyTorch, per thread
+    count. Right: test accuracy by epoch of the full runs."""
+    if not doc or not doc.get("runs"):
+        return None
+    plt = plt_module()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ladder = doc.get("ladder") or []
+    names = list(dict.fromkeys(r["variant"] for r in ladder))
+    width = 0.8 / max(1, len(doc["threads"]))
+    for ti, t in enumerate(doc["threads"]):
+        ys = [next((r["epoch_s"] for r in ladder if r["variant"] == n and r["threads"] == t), 0)
+              for n in names]
+        ax1.bar([i + ti * width for i in range(len(names))], ys, width, label=f"{t} thread(s)")
+    ax1.set_xticks([i + width * (len(doc["threads"]) - 1) / 2 for i in range(len(names))])
+    ax1.set_xticklabels(names)
+    ax1.set_yscale("log")
+    ax1.set_ylabel("median epoch time (s, log)")
+    ax1.set_title(f"the ladder ({doc.get('ladder_limit')} images per epoch)")
+    ax1.legend()
+    for i, r in enumerate(doc["runs"]):
+        xs = [e["epoch"] for e in r["epochs"]]
+        ax2.plot(xs, [e["test_accuracy"] for e in r["epochs"]],
+                 label=f"{r['who']} {r['variant']} t={r['threads']}",
+                 linestyle="-" if r["who"] == "kernellab" else "--", **series_style(i))
+    ax2.axhline(0.89, color="grey", linestyle=":", linewidth=1)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("test accuracy")
+    ax2.set_title("accuracy by epoch")
+    ax2.legend(fontsize=7)
+    return png_data_uri(fig)
+
+
+def training_section(report_dir):
+    doc, mem = load_training(report_dir)
+    if not doc:
+        return "<p><em>No training run in this report (bench.sh --no-train or --quick).</em></p>"
+    rows = [(r["threads"], f"{r['kernellab_s']:.3f}", f"{r['pytorch_s']:.3f}", f"{r['ratio']:.2f}",
+             f"{r['kernellab_accuracy']:.4f}", f"{r['pytorch_accuracy']:.4f}") for r in doc["ratios"]]
+    out = [f"<p class=\"sub\">MLP 784-256-LN-ReLU-128-LN-ReLU-10 on Fashion-MNIST, batch {doc['batch']}, "
+           f"{doc['epochs']} epochs, kernellab and PyTorch interleaved in one run on {esc(doc['cpu'])} "
+           f"(load average {doc.get('load_average', float('nan')):.1f}; environment "
+           f"{esc(doc.get('env', {}))}). Ratio = kernellab / PyTorch median epoch time.</p>",
+           table(["threads", "kernellab epoch s", "PyTorch epoch s", "ratio", "kernellab accuracy",
+                  "PyTorch accuracy"], rows, num_cols=(0, 1, 2, 3, 4, 5)),
+           figure(plot_training(doc), "plot-training", "training: ladder and accuracy",
+                  "Left: median epoch time of each rung family (every op at that rung) and PyTorch, "
+                  "on a subset; right: test accuracy per epoch of the full runs (dotted: 0.89).")]
+    if mem:
+        p = mem["parts"]
+        mrows = [("weights", p["weights_bytes"]), ("gradients", p["gradients_bytes"]),
+                 ("optimizer state", p["optimizer_bytes"]), ("activations", p["activations_bytes"]),
+                 ("batch", p["batch_bytes"]), ("largest call scratch", p["scratch_bytes"]),
+                 ("predicted", p["predicted_bytes"]), ("Massif peak", mem["peak_bytes"])]
+        out.append(f"<p>One training step under Massif (batch {mem['batch']}, {mem['threads']} "
+                   f"thread(s)): {'<b>FLAGGED</b>' if mem['flagged'] else 'within the formula'}.</p>")
+        out.append(table(["part", "bytes"], [(n, f"{b:,}") for n, b in mrows], num_cols=(1,)))
+    return "\n".join(out)
+
+
 def render(report, source):
     derived = with_derived_fields(report)
     results = ok_results(report)
@@ -706,12 +860,16 @@ def render(report, source):
         f"{len(report['results'])} results</p>",
         failures, warn,
         "<h2>Targets</h2>", targets_section(report, derived),
-        "<h2>Machine, build and BLIS</h2>", facts_section(report),
+        "<h2>Machine, build, BLIS and OpenBLAS</h2>", facts_section(report),
         "<h2>Measured ceilings</h2>", ceilings_section(report),
         "<h2>Matmul</h2>",
         figure(plot_matmul(report, results), "plot-matmul", "matmul GFLOP/s vs n",
-               "GFLOP/s = 2 n<sup>3</sup> / time. BLIS (bli_sgemm) measured in the same run; "
-               "red lines are the FMA peaks measured in the same run at the same thread count."),
+               "GFLOP/s = 2 n<sup>3</sup> / time. BLIS (bli_sgemm) and OpenBLAS (cblas_sgemm) measured in "
+               "the same run; red lines are the FMA peaks measured in the same run at the same thread count."),
+        figure(plot_peers(report, results), "plot-peers", "matmul best rung against BLIS and OpenBLAS",
+               "The best kernel variant at each n: BLIS time / its time, OpenBLAS time / its time, and the "
+               "faster peer's time / its time (above 1: faster than that peer). Dotted green: the targets "
+               "against the faster of the two."),
         "<h2>ReLU and LayerNorm</h2>",
         figure(plot_bandwidth(report, results, "relu", "ReLU"), "plot-relu", "ReLU GB/s vs size",
                "GB/s counts read x + write y (8 n bytes). Copy roof: memcpy of the same bytes in the "
@@ -737,9 +895,11 @@ def render(report, source):
                "shown at its largest size."),
         "<h2>The ladder</h2>",
         figure(plot_ladder(results), "plot-ladder", "speedup over naive per rung",
-               "Each rung at the largest size where naive ran, best thread count; BLIS in black."),
+               "Each rung at the largest size where naive ran, best thread count; BLIS in black, "
+               "OpenBLAS in purple."),
         ladder_table(results),
         "<h2>Memory (Valgrind Massif)</h2>", memory_section(report),
+        "<h2>Training</h2>", training_section(os.path.dirname(source)),
         "<h2>All results</h2>",
         "<details><summary>" + f"{len(report['results'])} benchmarks" + "</summary>" + results_section(report)
         + "</details>",

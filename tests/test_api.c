@@ -336,6 +336,22 @@ static void group_concurrent(void) {
 
 /* What the CPU (capped by KL_ISA) lacks is unavailable and returns KL_EUNSUPPORTED without
  * writing; kl_matmul etc. still work through the best available rung. */
+/* One small valid call of a training op's row v (inputs in buf[0..32), outputs from y). */
+static kl_status training_call(const kl_variant *v, float *buf, float *y) {
+    static const int labels[4] = {0, 1, 2, 3};
+    switch (v->op) {
+    case KL_OP_MATMUL_T: return kl_matmul_t_run(v, 1, 0, 4, 4, 4, 1, buf, 4, buf + 16, 4, 0, y, 4);
+    case KL_OP_RELU_BACKWARD: return kl_relu_backward_run(v, 16, buf, buf + 16, y);
+    case KL_OP_LAYERNORM_BACKWARD:
+        return kl_layernorm_backward_run(v, 4, 4, buf, buf + 16, buf + 20, buf + 24, buf, y,
+                                         y + 16, y + 20);
+    case KL_OP_BIAS_BACKWARD: return kl_bias_backward_run(v, 4, 4, buf, 4, y);
+    case KL_OP_SOFTMAX_XENT: return kl_softmax_xent_run(v, 4, 4, buf, labels, y + 16, y);
+    case KL_OP_SGD_MOMENTUM: return kl_sgd_momentum_run(v, 8, 0.1f, 0.9f, 0, y, buf, y + 8);
+    default: return KL_EINVAL;
+    }
+}
+
 static void group_dispatch(void) {
     tu_group g;
     tu_begin_op(&g, "api", "dispatch");
@@ -357,7 +373,9 @@ static void group_dispatch(void) {
             : v->op == KL_OP_RELU ? kl_relu_variant(v->name, 16, buf, y)
             : v->op == KL_OP_LINEAR_RELU
             ? kl_linear_relu_variant(v->name, 4, 4, 4, buf, 4, buf + 16, 4, buf + 28, y, 4)
-            : kl_layernorm_variant(v->name, 4, 4, buf, buf + 16, buf + 20, 1e-5f, y, NULL, NULL);
+            : v->op == KL_OP_LAYERNORM
+            ? kl_layernorm_variant(v->name, 4, 4, buf, buf + 16, buf + 20, 1e-5f, y, NULL, NULL)
+            : training_call(v, buf, y);
         tu_check(&g, s == KL_EUNSUPPORTED && memcmp(buf, canary, sizeof buf) == 0,
                  "%s/%s (%s) on %s: status=%s, want %s; buffers %s", kl_op_name(v->op), v->name,
                  kl_isa_name(v->isa), kl_isa_name(kl_cpu_isa()), kl_status_str(s),

@@ -82,6 +82,7 @@ static void group_variant(const kl_variant *v) {
         for (size_t i = 0; i < NSIZES; i++) {
             ptrdiff_t d[KL_OP_MAX_DIMS] = {0, 0, 0};
             for (int o = 0; o < op->ndims; o++) d[o] = o == j ? kSizes[i] : 19;
+            if (d[j] < op->min_dims[j]) continue; /* below the op's contract */
             run_case(&g, v, d, 0);
             run_case(&g, v, d, 3);
         }

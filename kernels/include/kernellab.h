@@ -27,6 +27,31 @@
  *   layernorm: a NaN or Inf anywhere in a row makes that row's outputs NaN; other rows are unaffected.
  *              eps must be finite and > 0 (KL_EINVAL otherwise): with eps = 0 a constant row
  *              would divide 0 by 0.
+ *
+ * Training ops (the backward passes of the ops above, the loss and an optimizer step):
+ *   matmul_t:  C[m][n] = alpha * op(A) . op(B) + beta * C, op(A) = A[m][k] (lda >= k), or with
+ *              trans_a, A stored k x m (lda >= m) and transposed; likewise op(B) = B[k][n] or,
+ *              with trans_b, B stored n x k (ldb >= k). dA = dC.Bt and dB = At.dC. Same rules
+ *              as matmul (beta == 0: C not read; alpha == 0 or k == 0: A, B not read).
+ *   relu_backward: dx[i] = dy[i] where y[i] > 0, else 0; y is relu's output (or its input:
+ *              the same sign). A NaN in y gives NaN; a NaN in dy reaches dx only where y > 0.
+ *              dx may be dy or y (exactly), not overlap them otherwise.
+ *   layernorm_backward: from layernorm's x, gamma and saved mean, rstd, and dy = dL/dy:
+ *              xhat = (x - mean) rstd, dx = rstd (gamma dy - mean_c(gamma dy) - xhat mean_c(gamma dy xhat)),
+ *              dgamma[c] = sum_r dy xhat, dbeta[c] = sum_r dy (overwritten; each may be NULL: skipped).
+ *              A NaN in row r of x or dy, or in mean[r] or rstd[r], makes row r of dx NaN (other
+ *              rows unaffected), and dgamma/dbeta NaN in the columns where it meets them.
+ *              dx may be dy (exactly). Threaded variants sum dgamma, dbeta per thread, then in
+ *              thread order: deterministic for a fixed thread count.
+ *   bias_backward: db[c] = sum_r dy[r][c] (ld ldy), rows summed in order: NaN in column c gives
+ *              db[c] NaN. rows == 0 gives db = 0.
+ *   softmax_xent: loss = mean_r (logsumexp(z_r) - z_r[label_r]) over logits z[rows][cols], and
+ *              when dlogits is not NULL, dlogits = (softmax(z_r) - onehot(label_r)) / rows.
+ *              A label outside [0, cols) is KL_EINVAL (nothing written). A NaN or +Inf in row r
+ *              makes that row of dlogits NaN and the loss NaN. rows == 0: loss = 0.
+ *   sgd_momentum: PyTorch's SGD with momentum (no dampening, no Nesterov), v starting at 0:
+ *              d = g + weight_decay w; v = momentum v + d; w = w - lr v. A NaN stays in its
+ *              element (of w and v). w, g, v must not overlap; lr, momentum, weight_decay finite.
  */
 #ifndef KERNELLAB_H
 #define KERNELLAB_H
@@ -61,6 +86,20 @@ kl_status kl_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, 
                          const float *B, ptrdiff_t ldb, const float *bias, float *C,
                          ptrdiff_t ldc);
 
+kl_status kl_matmul_t(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                      const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta,
+                      float *C, ptrdiff_t ldc);
+kl_status kl_relu_backward(ptrdiff_t n, const float *y, const float *dy, float *dx);
+kl_status kl_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                                const float *mean, const float *rstd, const float *dy, float *dx,
+                                float *dgamma, float *dbeta);
+kl_status kl_bias_backward(ptrdiff_t rows, ptrdiff_t cols, const float *dy, ptrdiff_t ldy,
+                           float *db);
+kl_status kl_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *logits, const int *labels,
+                          float *loss, float *dlogits);
+kl_status kl_sgd_momentum(ptrdiff_t n, float lr, float momentum, float weight_decay, float *w,
+                          const float *g, float *v);
+
 /* ---- the same ops with a named variant ("naive", "blocked", ...) ------------------ */
 
 kl_status kl_matmul_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -83,7 +122,13 @@ kl_status kl_linear_relu_variant(const char *variant, ptrdiff_t m, ptrdiff_t n, 
     X(RELU, relu)                                                                            \
     X(LAYERNORM, layernorm)                                                                  \
     X(LINEAR_RELU, linear_relu)                                                              \
-    X(ADD, add)
+    X(ADD, add)                                                                              \
+    X(MATMUL_T, matmul_t)                                                                    \
+    X(RELU_BACKWARD, relu_backward)                                                          \
+    X(LAYERNORM_BACKWARD, layernorm_backward)                                                \
+    X(BIAS_BACKWARD, bias_backward)                                                          \
+    X(SOFTMAX_XENT, softmax_xent)                                                            \
+    X(SGD_MOMENTUM, sgd_momentum)
 
 typedef enum kl_op {
 #define KL_OP_ENUM_(id, name) KL_OP_##id,
@@ -106,9 +151,26 @@ typedef kl_status (*kl_layernorm_fn)(ptrdiff_t rows, ptrdiff_t cols, const float
 typedef kl_status (*kl_linear_relu_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A,
                                        ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                        const float *bias, float *C, ptrdiff_t ldc);
+typedef kl_status (*kl_matmul_t_fn)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,
+                                    ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda,
+                                    const float *B, ptrdiff_t ldb, float beta, float *C,
+                                    ptrdiff_t ldc);
+typedef kl_status (*kl_relu_backward_fn)(ptrdiff_t n, const float *y, const float *dy, float *dx);
+typedef kl_status (*kl_layernorm_backward_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                                              const float *gamma, const float *mean,
+                                              const float *rstd, const float *dy, float *dx,
+                                              float *dgamma, float *dbeta);
+typedef kl_status (*kl_bias_backward_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *dy,
+                                         ptrdiff_t ldy, float *db);
+typedef kl_status (*kl_softmax_xent_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *logits,
+                                        const int *labels, float *loss, float *dlogits);
+typedef kl_status (*kl_sgd_momentum_fn)(ptrdiff_t n, float lr, float momentum, float weight_decay,
+                                        float *w, const float *g, float *v);
 
 /* Heap bytes a call allocates for scratch (packing buffers), at most; NULL means none.
- * Sizes are (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm. */
+ * Sizes are (m, n, k) for matmul, matmul_t (no transpose; the same for any) and linear_relu,
+ * (n, 0, 0) for relu, relu_backward and sgd_momentum, (rows, cols, 0) for layernorm,
+ * layernorm_backward, bias_backward and softmax_xent. */
 typedef size_t (*kl_scratch_fn)(ptrdiff_t d0, ptrdiff_t d1, ptrdiff_t d2, int threads);
 
 /* The tile edges a variant uses (MR, NR, MC, KC, NC, strip length, ...), as chosen at run time
@@ -130,6 +192,12 @@ typedef struct kl_variant {
         kl_relu_fn relu;
         kl_layernorm_fn layernorm;
         kl_linear_relu_fn linear_relu;
+        kl_matmul_t_fn matmul_t;
+        kl_relu_backward_fn relu_backward;
+        kl_layernorm_backward_fn layernorm_backward;
+        kl_bias_backward_fn bias_backward;
+        kl_softmax_xent_fn softmax_xent;
+        kl_sgd_momentum_fn sgd_momentum;
         kl_add_fn add;
     } fn;                   /* raw kernel: arguments NOT checked; call through kl_*_run */
     /* NULL: the rung runs `isa`. Else it dispatches (the openmp rungs, linear_relu): the
@@ -162,6 +230,23 @@ kl_status kl_layernorm_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols, 
 kl_status kl_linear_relu_run(const kl_variant *v, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                              const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                              const float *bias, float *C, ptrdiff_t ldc);
+
+kl_status kl_matmul_t_run(const kl_variant *v, int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,
+                          ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B,
+                          ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
+kl_status kl_relu_backward_run(const kl_variant *v, ptrdiff_t n, const float *y, const float *dy,
+                               float *dx);
+kl_status kl_layernorm_backward_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                                    const float *x, const float *gamma, const float *mean,
+                                    const float *rstd, const float *dy, float *dx, float *dgamma,
+                                    float *dbeta);
+kl_status kl_bias_backward_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                               const float *dy, ptrdiff_t ldy, float *db);
+kl_status kl_softmax_xent_run(const kl_variant *v, ptrdiff_t rows, ptrdiff_t cols,
+                              const float *logits, const int *labels, float *loss,
+                              float *dlogits);
+kl_status kl_sgd_momentum_run(const kl_variant *v, ptrdiff_t n, float lr, float momentum,
+                              float weight_decay, float *w, const float *g, float *v_buf);
 
 /* ---- the machine -------------------------------------------------------------------- */
 

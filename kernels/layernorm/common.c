@@ -30,13 +30,13 @@ ptrdiff_t kl_ln_stream_min(int threads) {
 }
 
 /* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling
- * thread. A faster row kernel repays the team start-up later, so this follows the row kernels;
- * the default is the crossover the lesson measures (modules/03_layernorm/README.md): 12 Ki. */
-#define KL_LAYERNORM_OMP_MIN_DEFAULT ((ptrdiff_t)12 << 10)
-
-ptrdiff_t kl_layernorm_omp_min(void) {
+ * thread. The size is this machine's break-even for a kernel at copy speed (kl_team_min_bytes,
+ * tuning.c; about 8 bytes per float): LayerNorm is slower per byte than a copy, so its own
+ * break-even comes at or before it. */
+ptrdiff_t kl_layernorm_omp_min(int threads) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
-    return kl_env_or("KL_LAYERNORM_OMP_MIN", KL_LAYERNORM_OMP_MIN_DEFAULT, &env);
+    ptrdiff_t v = kl_env_size("KL_LAYERNORM_OMP_MIN", 0, PTRDIFF_MAX, &env);
+    return v >= 0 ? v : (ptrdiff_t)(kl_team_min_bytes(threads) / 8);
 }
 
 static kl_layernorm_dsp fill(void) {

@@ -37,9 +37,10 @@ kl_isa kl_layernorm_dispatch_isa(void);
 /* Thresholds and tunables (common.c), in floats:
  * the statistics chunk (a quarter of L1d);
  * rows*cols from which out-of-place y is streamed (tuning.c's rule; env KL_LAYERNORM_NT_MIN);
- * rows*cols from which the openmp rung wakes its team (env KL_LAYERNORM_OMP_MIN). */
+ * rows*cols from which the openmp rung wakes its team of `threads` (measured, tuning.c's
+ * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN). */
 ptrdiff_t kl_ln_chunk(void);
 ptrdiff_t kl_ln_stream_min(int threads);
-ptrdiff_t kl_layernorm_omp_min(void);
+ptrdiff_t kl_layernorm_omp_min(int threads);
 
 #endif

@@ -1,7 +1,7 @@
 /* Rung 5: rows shared out among threads (static schedule: rows cost the same), each thread's
  * block of rows run by the best rows kernel this CPU has (AVX-512 or AVX2, rows in pairs;
  * else the scalar blocked row), from LayerNorm's dispatch table (common.c). Rows are independent, so there is no
- * reduction across threads; a row is never split. Below kl_layernorm_omp_min() floats in
+ * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats in
  * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
  * env KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
  * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
@@ -29,7 +29,7 @@ kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, co
     kl_ln_rows_fn row = kl_layernorm_dispatch()->rows;
     ptrdiff_t chunk = kl_ln_chunk();
     int threads = kl_threads();
-    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min()) {
+    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min(threads)) {
         int stream = x != y && rows * cols >= kl_ln_stream_min(1);
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
     }

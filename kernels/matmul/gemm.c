@@ -72,6 +72,57 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
     }
 }
 
+/* Ap[ceil(mc/mr)][kc][mr] <- op(A)[mc][kc] with A stored transposed, At[kc][mc] (lda): the
+ * element (i, p) is At[p*lda + i], so each row of a micro-panel is a contiguous run of At.
+ * Same layout as kl_gemm_pack_a: the micro-kernel cannot tell the two apart. */
+static inline __attribute__((always_inline)) void pack_at_mr(ptrdiff_t mr, ptrdiff_t mc,
+                                                             ptrdiff_t kc, const float *At,
+                                                             ptrdiff_t lda, float *Ap) {
+    for (ptrdiff_t r = 0; r < mc; r += mr, Ap += mr * kc) {
+        ptrdiff_t rows = mc - r < mr ? mc - r : mr;
+        if (rows == mr) { /* whole panels: mr contiguous floats per p, a few vector moves */
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = At[p * lda + r + i];
+        } else {
+            for (ptrdiff_t p = 0; p < kc; p++)
+                for (ptrdiff_t i = 0; i < mr; i++) Ap[p * mr + i] = i < rows ? At[p * lda + r + i] : 0.0f;
+        }
+    }
+}
+
+void kl_gemm_pack_at(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *At, ptrdiff_t lda,
+                     float *Ap) {
+    switch (mr) {
+    case 4: pack_at_mr(4, mc, kc, At, lda, Ap); break;
+    case 6: pack_at_mr(6, mc, kc, At, lda, Ap); break;
+    case 12: pack_at_mr(12, mc, kc, At, lda, Ap); break;
+    default: pack_at_mr(mr, mc, kc, At, lda, Ap);
+    }
+}
+
+/* Bp[ceil(nc/nr)][kc][nr] <- op(B)[kc][nc] with B stored transposed, Bt[nc][kc] (ldb): the
+ * element (p, j) is Bt[j*ldb + p], so a sliver gathers nr rows of Bt, as pack_a does for A. */
+static inline __attribute__((always_inline)) void pack_bt_nr(ptrdiff_t nr, ptrdiff_t kc,
+                                                             ptrdiff_t nc, const float *Bt,
+                                                             ptrdiff_t ldb, float *Bp) {
+    for (ptrdiff_t s = 0; s < nc; s += nr, Bp += nr * kc) {
+        ptrdiff_t cols = nc - s < nr ? nc - s : nr;
+        const float *b = Bt + s * ldb;
+        for (ptrdiff_t p = 0; p < kc; p++)
+            for (ptrdiff_t j = 0; j < nr; j++) Bp[p * nr + j] = j < cols ? b[j * ldb + p] : 0.0f;
+    }
+}
+
+void kl_gemm_pack_bt(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *Bt, ptrdiff_t ldb,
+                     float *Bp) {
+    switch (nr) {
+    case 8: pack_bt_nr(8, kc, nc, Bt, ldb, Bp); break;
+    case 16: pack_bt_nr(16, kc, nc, Bt, ldb, Bp); break;
+    case 32: pack_bt_nr(32, kc, nc, Bt, ldb, Bp); break;
+    default: pack_bt_nr(nr, kc, nc, Bt, ldb, Bp);
+    }
+}
+
 /* The blocks one call uses. Each cache block is evened out over the problem, and MC blocks are
  * cut at MR-row micro-panels: the P = ceil(m / MR) panels are dealt out so block i gets panels
  * [P*i/blocks, P*(i+1)/blocks). m = 257 with MC = 252, MR = 6 runs blocks of 126 and 131 rows
@@ -163,13 +214,15 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
                             ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                             ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                             ptrdiff_t ldc, const kl_gemm_epilogue *ep, float *Ap,
-                            float *const Bp[2]) {
+                            float *const Bp[2], int trans_a, int trans_b) {
     /* Work is split by hand, not with "omp for": the single-threaded rungs run this too, maybe
      * inside a caller's parallel region, where an orphaned "omp for" would bind to the
      * caller's team. The barrier runs only when nth > 1, i.e. inside our own region. */
     const ptrdiff_t NR = uk->nr, KC = pl->kc, NC = pl->nc, blocks = pl->blocks;
-    const kl_gemm_pack_fn pack_a = uk->pack_a ? uk->pack_a : kl_gemm_pack_a;
-    const kl_gemm_pack_fn pack_b = uk->pack_b ? uk->pack_b : kl_gemm_pack_b;
+    kl_gemm_pack_fn pack_a = uk->pack_a ? uk->pack_a : kl_gemm_pack_a;
+    kl_gemm_pack_fn pack_b = uk->pack_b ? uk->pack_b : kl_gemm_pack_b;
+    if (trans_a) pack_a = kl_gemm_pack_at; /* the packing absorbs a transposed operand */
+    if (trans_b) pack_b = kl_gemm_pack_bt;
     const ptrdiff_t b0 = blocks * tid / nth, b1 = blocks * (tid + 1) / nth; /* my MC blocks */
     int bad = 0, q = 0; /* q: the panel's buffer, Bp[q] */
     for (ptrdiff_t jc = 0; jc < n; jc += NC) {
@@ -182,7 +235,9 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
             ptrdiff_t s0 = slivers * tid / nth, s1 = slivers * (tid + 1) / nth; /* my slivers */
             if (s1 > s0) {
                 ptrdiff_t cols = (s1 * NR < nc ? s1 * NR : nc) - s0 * NR;
-                pack_b(NR, kc, cols, B + pc * ldb + jc + s0 * NR, ldb, Bp[q] + s0 * NR * kc);
+                ptrdiff_t j0 = jc + s0 * NR; /* B(pc, j0): B[pc][j0], or Bt[j0][pc] */
+                pack_b(NR, kc, cols, B + (trans_b ? j0 * ldb + pc : pc * ldb + j0), ldb,
+                       Bp[q] + s0 * NR * kc);
             }
 #ifdef _OPENMP
             if (nth > 1) {
@@ -191,7 +246,7 @@ static inline int gemm_team(const kl_gemm_kernel *uk, const plan *pl, int tid, i
 #endif
             for (ptrdiff_t blk = b0; blk < b1; blk++) {
                 ptrdiff_t ic, mc = block_rows(uk, pl, m, blk, &ic);
-                pack_a(uk->mr, mc, kc, A + ic * lda + pc, lda, Ap);
+                pack_a(uk->mr, mc, kc, A + (trans_a ? pc * lda + ic : ic * lda + pc), lda, Ap);
                 bad |= macro_kernel(uk, mc, nc, kc, alpha, Ap, Bp[q], beta_p, C + ic * ldc + jc,
                                     ldc, jc, ep_p);
             }
@@ -206,9 +261,10 @@ kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t 
     return kl_gemm_ep(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
-kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+static kl_status gemm_run(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                      float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-                     float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep) {
+                     float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep, int trans_a,
+                          int trans_b) {
     /* BEGIN SOLUTION */
     plan pl = make_plan(uk, m, n, k, threads);
     size_t a_bytes = round64((size_t)(pl.mc * pl.kc) * sizeof(float));
@@ -228,14 +284,28 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
         {
             int tid = omp_get_thread_num(), nth = omp_get_num_threads(); /* nth may be < asked */
             bad |= gemm_team(uk, &pl, tid, nth, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep,
-                             buf + (size_t)tid * a_floats, Bp);
+                             buf + (size_t)tid * a_floats, Bp, trans_a, trans_b);
         }
     } else
 #endif
-        bad = gemm_team(uk, &pl, 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep, buf, Bp);
+        bad = gemm_team(uk, &pl, 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep, buf, Bp,
+                        trans_a, trans_b);
     free(buf);
     return bad ? KL_EUNSUPPORTED : KL_OK;
     /* END SOLUTION */
+}
+
+kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                     float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep) {
+    return gemm_run(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, ep, 0, 0);
+}
+
+kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int trans_b, ptrdiff_t m,
+                    ptrdiff_t n, ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda,
+                    const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    return gemm_run(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL, trans_a != 0,
+                    trans_b != 0);
 }
 
 /* ---- registry helpers of the SIMD rungs ----

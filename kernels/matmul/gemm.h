@@ -46,6 +46,14 @@ void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, pt
 void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, ptrdiff_t ldb,
                     float *Bp);
 
+/* The same blocks from operands stored transposed (for the backward pass, dA = dC.Bt and
+ * dB = At.dC): pack_at reads op(A)[mc][kc] from At[kc][mc] (lda), pack_bt reads op(B)[kc][nc]
+ * from Bt[nc][kc] (ldb). The packed layout is the same, so every micro-kernel runs unchanged. */
+void kl_gemm_pack_at(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *At, ptrdiff_t lda,
+                     float *Ap);
+void kl_gemm_pack_bt(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *Bt, ptrdiff_t ldb,
+                     float *Bp);
+
 /* Exact scratch bytes kl_gemm allocates for this call (one aligned block):
  *   T * round64(MCe * KCe * 4) + P * round64(KCe * NCe * 4)
  * where MCe, KCe, NCe are the blocks actually used (<= MC, KC, NC: the cache blocks, evened out
@@ -77,6 +85,13 @@ kl_status kl_gemm(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t 
 kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                      float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                      float beta, float *C, ptrdiff_t ldc, const kl_gemm_epilogue *ep);
+
+/* kl_gemm with op(A) = At when trans_a (A stored k x m, lda >= m) and op(B) = Bt when trans_b
+ * (B stored n x k, ldb >= k); the packing absorbs the transpose (kl_gemm_pack_at/_bt), the same
+ * scratch as kl_gemm. */
+kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int trans_b, ptrdiff_t m,
+                    ptrdiff_t n, ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda,
+                    const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
 
 /* Shared by avx2.c / avx512.c and openmp.c: each SIMD rung's micro-kernel, and its no-packing
  * path for small problems (where packing costs more than it saves). */

@@ -119,6 +119,9 @@ typedef struct kl_op_desc {
      * copy_roof[1] (same bytes, rows of d[0] split across threads) as "memcpy", the bandwidth
      * its course target is measured against. {NULL, NULL}: none. */
     const char *copy_roof[2];
+    /* The smallest valid value of each dim (0 when unset: an empty call is a no-op). A call
+     * below it is KL_EINVAL by the op's contract (softmax_xent: rows need a class). */
+    ptrdiff_t min_dims[KL_OP_MAX_DIMS];
 } kl_op_desc;
 
 /* ---- the table ---------------------------------------------------------------------- */

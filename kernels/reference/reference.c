@@ -153,3 +153,172 @@ double kl_check_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
     free(ref);
     return worst;
 }
+
+/* ---- training ops ---- */
+
+static double op_elem(const float *X, ptrdiff_t ld, int trans, ptrdiff_t r, ptrdiff_t c) {
+    return trans ? (double)X[c * ld + r] : (double)X[r * ld + c];
+}
+
+double kl_check_matmul_t(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                         float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                         float beta, const float *C0, const float *C1, ptrdiff_t ldc,
+                         ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    for (ptrdiff_t i = 0; i < m; i++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            double sum = 0.0, mag = 0.0;
+            if (alpha != 0.0f)
+                for (ptrdiff_t p = 0; p < k; p++) {
+                    double t = op_elem(A, lda, trans_a, i, p) * op_elem(B, ldb, trans_b, p, j);
+                    sum += t;
+                    mag += fabs(t);
+                }
+            double want = (double)alpha * sum, c0 = beta != 0.0f ? C0[i * ldc + j] : 0.0;
+            if (beta != 0.0f) want += (double)beta * c0;
+            double tol = 2.0 * (double)(k + 2) * U32 * (fabs((double)alpha) * mag + fabs(beta * c0)) + 1e-30;
+            keep_worst(ratio(C1[i * ldc + j], want, tol), i * ldc + j, &worst, where);
+        }
+    return worst;
+}
+
+double kl_check_relu_backward(ptrdiff_t n, const float *y, const float *dy, const float *dx,
+                              ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double want = isnan(y[i]) ? NAN : y[i] > 0 ? (double)dy[i] : 0.0;
+        keep_worst(ratio(dx[i], want, 0.0), i, &worst, where);
+    }
+    return worst;
+}
+
+void kl_ref_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                               const float *mean, const float *rstd, const float *dy, double *dx,
+                               double *dgamma, double *dbeta) {
+    for (ptrdiff_t c = 0; c < cols; c++) dgamma[c] = dbeta[c] = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols, *dyr = dy + r * cols;
+        double mu = mean[r], s = rstd[r], sg = 0.0, sgx = 0.0;
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            double xh = (xr[c] - mu) * s, g = (double)gamma[c] * dyr[c];
+            sg += g;
+            sgx += g * xh;
+        }
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            double xh = (xr[c] - mu) * s;
+            dx[r * cols + c] = s * ((double)gamma[c] * dyr[c] - sg / cols - xh * sgx / cols);
+            dgamma[c] += dyr[c] * xh;
+            dbeta[c] += dyr[c];
+        }
+    }
+}
+
+/* dx relative to its row's scale: 16 (cols + 4) u rstd (|g| + mean|g| + |xhat| mean|g xhat|
+ * + |x - mean| rstd mean|g|): each mean is a float sum of cols terms, and xhat itself is
+ * rounded twice. dgamma, dbeta: 4 (rows + 4) u sum_r |terms|. */
+double kl_check_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                                   const float *gamma, const float *mean, const float *rstd,
+                                   const float *dy, const float *dx, const float *dgamma,
+                                   const float *dbeta, ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    if (rows <= 0 || cols <= 0) return worst;
+    size_t nx = (size_t)rows * (size_t)cols;
+    double *rdx = malloc(sizeof(double) * (nx + 4 * (size_t)cols));
+    if (!rdx) return INFINITY;
+    double *rdg = rdx + nx, *rdb = rdg + cols, *mg = rdb + cols, *mb = mg + cols;
+    kl_ref_layernorm_backward(rows, cols, x, gamma, mean, rstd, dy, rdx, rdg, rdb);
+    for (ptrdiff_t c = 0; c < cols; c++) mg[c] = mb[c] = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols, *dyr = dy + r * cols;
+        double mu = mean[r], s = rstd[r], ag = 0.0, agx = 0.0;
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            double xh = (xr[c] - mu) * s, g = fabs((double)gamma[c] * dyr[c]);
+            ag += g;
+            agx += g * fabs(xh);
+            mg[c] += fabs(dyr[c] * xh);
+            mb[c] += fabs((double)dyr[c]);
+        }
+        ag /= cols, agx /= cols;
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            double xh = fabs((xr[c] - mu) * s);
+            double tol = 16.0 * (double)(cols + 4) * U32 * fabs(s) *
+                             (fabs((double)gamma[c] * dyr[c]) + ag + xh * agx + xh * ag) + 1e-30;
+            keep_worst(ratio(dx[r * cols + c], rdx[r * cols + c], tol), r * cols + c, &worst, where);
+        }
+    }
+    for (ptrdiff_t c = 0; c < cols; c++) {
+        if (dgamma) keep_worst(ratio(dgamma[c], rdg[c], 4.0 * (rows + 4) * U32 * mg[c] + 1e-30), nx + c, &worst, where);
+        if (dbeta) keep_worst(ratio(dbeta[c], rdb[c], 4.0 * (rows + 4) * U32 * mb[c] + 1e-30), nx + cols + c, &worst, where);
+    }
+    free(rdx);
+    return worst;
+}
+
+double kl_check_bias_backward(ptrdiff_t rows, ptrdiff_t cols, const float *dy, ptrdiff_t ldy,
+                              const float *db, ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    for (ptrdiff_t c = 0; c < cols; c++) {
+        double sum = 0.0, mag = 0.0;
+        for (ptrdiff_t r = 0; r < rows; r++) sum += dy[r * ldy + c], mag += fabs((double)dy[r * ldy + c]);
+        keep_worst(ratio(db[c], sum, 2.0 * (rows + 2) * U32 * mag + 1e-30), c, &worst, where);
+    }
+    return worst;
+}
+
+double kl_ref_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *z, const int *labels,
+                           double *dz) {
+    double total = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *zr = z + r * cols;
+        double mx = -INFINITY, sum = 0.0;
+        int nan = 0;
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            nan |= isnan(zr[c]) || (isinf(zr[c]) && zr[c] > 0);
+            if (zr[c] > mx) mx = zr[c];
+        }
+        for (ptrdiff_t c = 0; c < cols; c++) sum += exp(zr[c] - mx);
+        total += nan ? NAN : mx + log(sum) - zr[labels[r]];
+        for (ptrdiff_t c = 0; dz && c < cols; c++)
+            dz[r * cols + c] = nan ? NAN : (exp(zr[c] - mx) / sum - (c == labels[r])) / rows;
+    }
+    return rows ? total / rows : 0.0;
+}
+
+/* Each probability carries a few ulp from exp and the row sum (8 (cols + 4) u relative to
+ * the row's largest term, 1/rows); the loss ~8 (cols + 4) u (1 + |logsumexp|) per row. */
+double kl_check_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *z, const int *labels,
+                             float loss, const float *dz, ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    if (rows <= 0) return loss == 0.0f ? 0.0 : INFINITY;
+    double *rdz = malloc(sizeof(double) * (size_t)rows * (size_t)cols);
+    if (!rdz) return INFINITY;
+    double want = kl_ref_softmax_xent(rows, cols, z, labels, rdz), scale = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t c = 0; c < cols; c++) scale = fmax(scale, fabs((double)z[r * cols + c]));
+    double tol_d = 8.0 * (cols + 4) * U32 / rows + 1e-30;
+    for (ptrdiff_t i = 0; dz && i < rows * cols; i++) keep_worst(ratio(dz[i], rdz[i], tol_d), i, &worst, where);
+    keep_worst(ratio(loss, want, 8.0 * (cols + 4) * U32 * (1.0 + scale + fabs(want))), -2, &worst, where);
+    free(rdz);
+    return worst;
+}
+
+double kl_check_sgd_momentum(ptrdiff_t n, float lr, float momentum, float weight_decay,
+                             const float *w0, const float *g, const float *v0, const float *w1,
+                             const float *v1, ptrdiff_t *where) {
+    double worst = 0.0;
+    if (where) *where = -1;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double d = g[i] + (double)weight_decay * w0[i], v = (double)momentum * v0[i] + d;
+        double w = w0[i] - (double)lr * v;
+        double vmag = fabs(g[i]) + fabs((double)weight_decay * w0[i]) + fabs((double)momentum * v0[i]);
+        double tv = 4.0 * U32 * vmag + 1e-30, tw = 4.0 * U32 * (fabs(w0[i]) + fabs(lr) * vmag) + 1e-30;
+        keep_worst(ratio(v1[i], v, tv), i, &worst, where);
+        keep_worst(ratio(w1[i], w, tw), n + i, &worst, where);
+    }
+    return worst;
+}

@@ -46,6 +46,37 @@ double kl_check_layernorm(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
                           const float *beta, float eps, const float *y, const float *mean,
                           const float *rstd, ptrdiff_t *where);
 
+/* ---- training ops (kernellab.h states each formula; tolerances as above) ---- */
+/* matmul_t: matmul's bound, with op(A), op(B) read through the transpose flags. */
+double kl_check_matmul_t(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                         float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
+                         float beta, const float *C0, const float *C1, ptrdiff_t ldc,
+                         ptrdiff_t *where);
+/* relu_backward is exact (a select): dx == (y > 0 ? dy : 0), NaN where y is NaN. */
+double kl_check_relu_backward(ptrdiff_t n, const float *y, const float *dy, const float *dx,
+                              ptrdiff_t *where);
+/* dx[rows][cols], dgamma[cols], dbeta[cols] in double, from the given mean and rstd. */
+void kl_ref_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
+                               const float *mean, const float *rstd, const float *dy, double *dx,
+                               double *dgamma, double *dbeta);
+/* dgamma, dbeta are checked when non-NULL; where >= rows*cols points into them. */
+double kl_check_layernorm_backward(ptrdiff_t rows, ptrdiff_t cols, const float *x,
+                                   const float *gamma, const float *mean, const float *rstd,
+                                   const float *dy, const float *dx, const float *dgamma,
+                                   const float *dbeta, ptrdiff_t *where);
+double kl_check_bias_backward(ptrdiff_t rows, ptrdiff_t cols, const float *dy, ptrdiff_t ldy,
+                              const float *db, ptrdiff_t *where);
+/* Returns the mean loss in double; dz[rows][cols] (if not NULL) gets its gradient. */
+double kl_ref_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *z, const int *labels,
+                           double *dz);
+/* dz may be NULL (forward only); where == -2 points at the loss. */
+double kl_check_softmax_xent(ptrdiff_t rows, ptrdiff_t cols, const float *z, const int *labels,
+                             float loss, const float *dz, ptrdiff_t *where);
+/* w0, v0 before the step; w1, v1 after. where >= n points into w. */
+double kl_check_sgd_momentum(ptrdiff_t n, float lr, float momentum, float weight_decay,
+                             const float *w0, const float *g, const float *v0, const float *w1,
+                             const float *v1, ptrdiff_t *where);
+
 #ifdef __cplusplus
 }
 #endif

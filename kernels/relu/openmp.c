@@ -2,7 +2,7 @@
  * floats, so no two threads share a cache line of y), and each span runs the best span kernel
  * this CPU has (AVX-512, AVX2, else scalar), from ReLU's dispatch table (relu.c).
  *
- * Below kl_relu_omp_min() floats it runs on the calling thread: waking a team costs a few
+ * Below kl_relu_omp_min(threads) floats it runs on the calling thread: waking a team costs a few
  * microseconds, more than a small array takes (relu.c; env KL_RELU_OMP_MIN overrides). */
 #include "relu.h"
 
@@ -14,7 +14,7 @@ kl_status kl_relu_openmp(ptrdiff_t n, const float *x, float *y) {
     /* BEGIN SOLUTION */
     kl_relu_span_fn span = kl_relu_dispatch()->span;
     int threads = kl_threads();
-    if (threads <= 1 || n < kl_relu_omp_min())
+    if (threads <= 1 || n < kl_relu_omp_min(threads))
         return span(n, x, y, x != y && n >= kl_relu_stream_min(1));
     int stream = x != y && n >= kl_relu_stream_min(threads); /* a team streams later */
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */

@@ -31,11 +31,10 @@ ptrdiff_t kl_relu_stream_min(int threads) {
 }
 
 /* Waking a team costs microseconds, more than a small array takes on one core: below this size
- * the openmp rung runs on the calling thread. The default is the crossover the lesson measures
- * (modules/02_relu/README.md, "OpenMP threshold"): 32 Ki floats. */
-#define KL_RELU_OMP_MIN_DEFAULT ((ptrdiff_t)1 << 15)
-
-ptrdiff_t kl_relu_omp_min(void) {
+ * the openmp rung runs on the calling thread. The size is this machine's break-even for a
+ * kernel at copy speed (kl_team_min_bytes, tuning.c); ReLU moves 8 bytes per float. */
+ptrdiff_t kl_relu_omp_min(int threads) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
-    return kl_env_or("KL_RELU_OMP_MIN", KL_RELU_OMP_MIN_DEFAULT, &env);
+    ptrdiff_t v = kl_env_size("KL_RELU_OMP_MIN", 0, PTRDIFF_MAX, &env);
+    return v >= 0 ? v : (ptrdiff_t)(kl_team_min_bytes(threads) / 8);
 }

@@ -32,9 +32,10 @@ kl_isa kl_relu_dispatch_isa(void);
 /* Thresholds and tunables (relu.c), in floats:
  * the strip of the blocked rung (half of L1d: a strip of x and of y fit together);
  * the out-of-place size from which y is streamed (tuning.c's rule; env KL_RELU_NT_MIN);
- * the size from which the openmp rung wakes its team (env KL_RELU_OMP_MIN). */
+ * the size from which the openmp rung wakes its team of `threads` (measured, tuning.c's
+ * kl_team_min_bytes; env KL_RELU_OMP_MIN). */
 ptrdiff_t kl_relu_strip(void);
 ptrdiff_t kl_relu_stream_min(int threads);
-ptrdiff_t kl_relu_omp_min(void);
+ptrdiff_t kl_relu_omp_min(int threads);
 
 #endif

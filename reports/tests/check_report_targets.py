@@ -10,7 +10,9 @@
   3. a small hand-made bench.json where one target clearly passes (ReLU at 97..125% of copy),
      one clearly misses (LayerNorm at 50..80% of copy, with its no-arithmetic traffic bounds
      named beside the worst case), and one has a passing case but a size missing from the run
-     (matmul n = 2048): report.json, report.md and report.html.
+     (matmul n = 2048); with OpenBLAS beside BLIS, faster than it at one size and slower at
+     another, so x OpenBLAS, x the better peer and the peer targets follow the faster one at
+     each size: report.json, report.md and report.html.
 """
 import argparse
 import copy
@@ -55,8 +57,11 @@ def oracle_case_value(report, target, case):
     if target["measure"] == "peak":
         peak = max(c["gflops"] for c in report["machine"]["ceilings"]["fma"] if c["threads"] == t and c["gflops"])
         return max(r["value"] for r in here if r["kind"] == "kernel" and not r["error"]) / peak
-    base = {"blis": {"matmul": "blis", "layernorm": "blis_l1", "relu": "blis_copyv"}[op], "copy": "memcpy"}[target["measure"]]
-    ref = [r for r in here if r["variant"] == base][0]
+    if target["measure"] == "peer":  # the faster of the two peers, found by variant name
+        ref = min((r for r in here if r["variant"] in ("blis", "openblas")), key=lambda r: r["time_s"])
+    else:
+        base = {"blis": {"matmul": "blis", "layernorm": "blis_l1", "relu": "blis_copyv"}[op], "copy": "memcpy"}[target["measure"]]
+        ref = [r for r in here if r["variant"] == base][0]
     return max(ref["time_s"] / r["time_s"] for r in here
                if r["kind"] == "kernel" and not r["error"] and r["time_basis"] == ref["time_basis"])
 
@@ -116,6 +121,57 @@ def expect_targets(report, expected, label):
             fail(f"{label}: {tid}: worst case {w}, expected {size} x{threads} {variant} {value}")
 
 
+def check_peers(rep, md, validate_report, bench, tmp):
+    by = {x["name"].rsplit("/", 1)[0]: x for x in rep["results"]}
+    # (name, x BLIS, x OpenBLAS, best peer, x best): the rates are 2 n^3 / time, so ratios of rates
+    for name, blis, ob, best, xbest in (
+            ("matmul/avx2/m:1024/n:1024/k:1024/threads:1", 95 / 80, 95 / 100, "matmul/openblas", 95 / 100),
+            ("matmul/openmp/m:1024/n:1024/k:1024/threads:2", 150 / 140, 150 / 130, "matmul/blis", 150 / 140),
+            ("matmul/avx2/m:64/n:64/k:64/threads:1", 40 / 20, 40 / 42, "matmul/openblas", 40 / 42),
+            ("matmul/openblas/m:64/n:64/k:64/threads:1", 42 / 20, 1.0, "matmul/openblas", 1.0)):
+        x = by[name]
+        if not (close(x["speedup_vs_blis"], blis, 1e-6) and close(x["speedup_vs_openblas"], ob, 1e-6)
+                and x["best_peer"] == best and close(x["speedup_vs_best_peer"], xbest, 1e-6)):
+            fail(f"hand-made: {name}: x BLIS {x['speedup_vs_blis']}, x OpenBLAS {x['speedup_vs_openblas']}, "
+                 f"best {x['best_peer']} {x['speedup_vs_best_peer']}; want {blis}, {ob}, {best} {xbest}")
+    relu = by["relu/avx2/n:32768/ws:L2/threads:1"]
+    if relu["speedup_vs_openblas"] is not None or relu["best_peer"] != "relu/blis_copyv":
+        fail(f"hand-made: ReLU has no OpenBLAS peer, yet: {relu['speedup_vs_openblas']}, {relu['best_peer']}")
+    if by["matmul/openblas/m:64/n:64/k:64/threads:1"]["kind"] != "openblas":
+        fail("hand-made: matmul/openblas is not of kind openblas")
+    ob = rep.get("openblas") or {}
+    if ob.get("core") != "Haswell" or ob.get("forced") is not True or "Prescott" not in ob.get("how", ""):
+        fail(f"hand-made: report.json openblas block {ob}")
+    if "- OpenBLAS 0.3.21, core `Haswell` (forced: OPENBLAS_CORETYPE=Haswell set by kl_bench" not in md \
+            or "| × BLIS | × OpenBLAS | × best |" not in md:
+        fail("hand-made report.md: no OpenBLAS core line or no × OpenBLAS / × best columns")
+    # the schema: a loaded OpenBLAS without its core, or an unknown kind, is refused
+    for broken, what in ((lambda r: r["openblas"].pop("core"), "an OpenBLAS block without its core"),
+                         (lambda r: r["results"][0].update(kind="mkl"), "a result of kind mkl")):
+        bad = copy.deepcopy(rep)
+        broken(bad)
+        if not validate_report.problems(bad):
+            fail(f"the schema accepts {what}")
+    # the same run with OpenBLAS unavailable: its results and context gone
+    data = json.load(open(bench))
+    data["context"] = {k: v for k, v in data["context"].items() if not k.startswith("openblas_")}
+    data["context"].update(openblas_loaded="false", openblas_error="cannot load libopenblas.so.0: not found")
+    data["benchmarks"] = [b for b in data["benchmarks"] if "/openblas" not in b["name"]]
+    alone = os.path.join(tmp, "no_openblas.json")
+    json.dump(data, open(alone, "w"))
+    out = os.path.join(tmp, "no_openblas_report.json")
+    r = run(os.path.join(os.path.dirname(validate_report.__file__), "report.py"), alone, "--json", out)
+    if r.returncode != 0:
+        fail(f"report.py without OpenBLAS: exit {r.returncode}: {r.stderr}")
+    rep2 = json.load(open(out))
+    states = {t["id"]: t["status"] for t in rep2["targets"] if t["measure"] == "peer"}
+    if rep2["openblas"] != {"loaded": False, "error": "cannot load libopenblas.so.0: not found"} \
+            or set(states.values()) != {"not measured"} or len(states) != 3:
+        fail(f"without OpenBLAS: openblas {rep2['openblas']}, peer targets {states}")
+    print("ok   peers: x BLIS, x OpenBLAS and x the faster follow the faster peer per size; core recorded; "
+          "without OpenBLAS the peer targets are not measured")
+
+
 def sq(n):
     return {"m": n, "n": n, "k": n}
 
@@ -132,7 +188,10 @@ def hand_made_bench():
                 "layernorm": ("naive", "avx2", "openmp")}
     ctx = {"date": "2026-11-26T08:00:00+00:00", "host_name": "handmade", "kl_version": "0.1.0",
            "kl_cpu_isa": "avx2", "blis_arch": "haswell", "blis_version": "0.9.0", "kl_size_set": "default",
-           "kl_nproc": "2", "load_avg": [0.1, 0.1, 0.1]}
+           "kl_nproc": "2", "load_avg": [0.1, 0.1, 0.1], "openblas_loaded": "true", "openblas_version": "0.3.21",
+           "openblas_core": "Haswell", "openblas_core_forced": "true",
+           "openblas_core_how": "OPENBLAS_CORETYPE=Haswell set by kl_bench (OpenBLAS alone picks Prescott, below this CPU's vector ISA)",
+           "openblas_config": "OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell MAX_THREADS=64"}
     for op, vs in variants.items():
         for v in vs:
             ctx[f"kl_variant/{op}/{v}"] = f"rung={v};isa=avx2;threaded={int(v == 'openmp')};available=1"
@@ -148,8 +207,11 @@ def hand_made_bench():
 
     add("ceiling/fma/isa:avx2/threads:1", 1e-3, "GFLOPS", 100.0)
     add("ceiling/fma/isa:avx2/threads:2", 1e-3, "GFLOPS", 200.0)
-    for n, rows in ((1024, [("avx2", 1, 95), ("openmp", 1, 90), ("openmp", 2, 150), ("blis", 1, 80), ("blis", 2, 140)]),
-                    (64, [("avx2", 1, 40), ("openmp", 1, 30), ("openmp", 2, 40), ("blis", 1, 20), ("blis", 2, 25)])):
+    # OpenBLAS: the faster peer at n = 1024 on 1 thread and at n = 64, BLIS at n = 1024 on 2
+    for n, rows in ((1024, [("avx2", 1, 95), ("openmp", 1, 90), ("openmp", 2, 150), ("blis", 1, 80), ("blis", 2, 140),
+                            ("openblas", 1, 100), ("openblas", 2, 130)]),
+                    (64, [("avx2", 1, 40), ("openmp", 1, 30), ("openmp", 2, 40), ("blis", 1, 20), ("blis", 2, 25),
+                          ("openblas", 1, 42), ("openblas", 2, 30)])):
         for v, t, gflops in rows:
             add(f"matmul/{v}/m:{n}/n:{n}/k:{n}/threads:{t}", 2 * n ** 3 / (gflops * 1e9), "GFLOPS", gflops)
     # ReLU: time = memcpy time x factor (a factor 0.8 is 125% of copy)
@@ -186,6 +248,11 @@ HAND_EXPECTED = {
     "relu-copy": ("pass", 6, 6, 6, ({"n": 16777216, "ws": "DRAM"}, 2, "openmp", 0.97)),
     "layernorm-copy": ("miss", 0, 4, 4, ({"rows": 64, "cols": 768, "ws": "L2"}, 1, "avx2", 0.5)),
     "layernorm-blis": ("pass", 4, 4, 4, ({"rows": 64, "cols": 768, "ws": "L2"}, 1, "avx2", 2.5)),
+    "matmul-peer-large": ("miss", 0, 1, 1, (sq(1024), 1, "avx2", 0.95)),
+    "matmul-peer-small": ("pass", 1, 1, 1, (sq(64), 1, "avx2", 40 / 42)),
+    "matmul-peer-2t": ("pass", 1, 1, 1, (sq(1024), 2, "openmp", 150 / 140)),
+    "relu-copy-1mib": ("pass", 4, 4, 4, ({"n": 16777216, "ws": "DRAM"}, 2, "openmp", 0.97)),
+    "layernorm-copy-1mib": ("miss", 0, 2, 2, ({"rows": 512, "cols": 4096, "ws": "L3"}, 1, "avx2", 0.625)),
 }
 
 # Read off reports/runs/vm-20261126T072004Z (= fixture/default_run) by hand.
@@ -198,6 +265,13 @@ DEFAULT_RUN_EXPECTED = {
     "relu-copy": ("miss", 5, 6, 6, ({"n": 2097152, "ws": "L3"}, 2, "openmp", 0.7560)),
     "layernorm-copy": ("miss", 6, 12, 12, ({"rows": 42, "cols": 768, "ws": "L2"}, 1, "avx2", 0.3648)),
     "layernorm-blis": ("miss", 9, 12, 12, ({"rows": 4096, "cols": 4096, "ws": "DRAM"}, 2, "openmp", 1.6650)),
+    # a run from before OpenBLAS was a peer: every peer case is there but not measured
+    "matmul-peer-large": ("not measured", 0, 0, 5, None),
+    "matmul-peer-small": ("not measured", 0, 0, 7, None),
+    "matmul-peer-2t": ("not measured", 0, 0, 3, None),
+    # >= 1 MiB: the L3 and DRAM sizes (the L2 ones hold 256 KiB on that Zen 3)
+    "relu-copy-1mib": ("miss", 3, 4, 4, ({"n": 2097152, "ws": "L3"}, 2, "openmp", 0.7560)),
+    "layernorm-copy-1mib": ("miss", 6, 8, 8, ({"rows": 2730, "cols": 768, "ws": "L3"}, 2, "openmp", 0.6289)),
 }
 
 # fixture/report.json: a --quick run whose single-thread rungs were timed in CPU time (older harness).
@@ -210,6 +284,11 @@ QUICK_FIXTURE_EXPECTED = {
     "relu-copy": ("not measured", 2, 2, 6, ({"n": 32768, "ws": "L2"}, 1, "openmp", 1.0750)),
     "layernorm-copy": ("miss", 2, 4, 4, ({"rows": 4, "cols": 768, "ws": "L1"}, 1, "openmp", 0.4830)),
     "layernorm-blis": ("miss", 3, 4, 4, ({"rows": 42, "cols": 768, "ws": "L2"}, 1, "openmp", 1.4892)),
+    "matmul-peer-large": ("not measured", 0, 0, 0, None),
+    "matmul-peer-small": ("not measured", 0, 0, 5, None),
+    "matmul-peer-2t": ("not measured", 0, 0, 0, None),
+    "relu-copy-1mib": ("not measured", 0, 0, 0, None),  # the quick set stays below 1 MiB
+    "layernorm-copy-1mib": ("not measured", 0, 0, 0, None),
 }
 
 
@@ -239,7 +318,7 @@ def main():
         if n != 87:  # relu: 3 sizes x 9 results; layernorm: 6 sizes x 10
             fail(f"default_run: {n} results with a fraction of copy, expected 87")
         expect_targets(rep, DEFAULT_RUN_EXPECTED, "default_run")
-        print(f"ok   default_run: {n} fractions of copy and 8 targets as computed by hand")
+        print(f"ok   default_run: {n} fractions of copy and {len(DEFAULT_RUN_EXPECTED)} targets as computed by hand")
 
         # 2. The committed --quick fixture, written before the fields existed.
         old = json.load(open(os.path.join(HERE, "fixture", "report.json")))
@@ -292,7 +371,7 @@ def main():
         md = open(rm, encoding="utf-8").read()
         lines = {ln.split(" | ")[0].lstrip("| "): ln for ln in md.splitlines() if ln.startswith("| ")}
         checks = [("## Targets" in md, "no Targets section"),
-                  ("4 pass, 3 missed, 1 not measured." in md, "wrong target counts line"),
+                  ("7 pass, 5 missed, 1 not measured." in md, "wrong target counts line"),
                   (any("relu: best variant >= 95% of copy" in ln and ln.endswith("| pass |") for ln in lines.values()),
                    "the ReLU copy target is not a pass row"),
                   (any("layernorm: best variant >= 85% of copy" in ln and "**MISS**" in ln
@@ -316,6 +395,10 @@ def main():
             fail(f"hand-made: 512x4096 bound notes {notes.get((4096, 1))!r}, {notes.get((4096, 2))!r}; want {want!r}")
         print("ok   hand-made bench.json: ReLU target passes, LayerNorm misses (worst 50.0%), n = 2048 not measured")
 
+        # The peers: x BLIS, x OpenBLAS and x the faster one, per result; the core in report.json
+        # and report.md; a run without OpenBLAS leaves every peer target "not measured".
+        check_peers(rep, md, validate_report, bench, tmp)
+
         # ... and its page: the Targets table with its badges, and the % of copy plot.
         r = run(os.path.join(scripts, "report_html.py"), tmp)
         if r.returncode != 0:
@@ -325,9 +408,9 @@ def main():
         counts = (sec.count('class="badge ok">pass<'), sec.count('class="badge bad">MISS<'),
                   sec.count('class="badge na">not measured<'))
         plot = 'id="plot-copy"' in page
-        if counts != (4, 3, 1) or not plot or "predates" in page:
+        if counts != (7, 5, 1) or not plot or "predates" in page:
             fail(f"hand-made report.html: targets badges (pass, miss, not measured) = {counts}, % of copy plot: {plot}")
-        print("ok   hand-made report.html: 4 pass, 3 MISS, 1 not measured badges and the % of copy plot")
+        print("ok   hand-made report.html: 7 pass, 5 MISS, 1 not measured badges and the % of copy plot")
     print("PASS")
     return 0
 
