@@ -47,8 +47,8 @@ const char *kl_isa_name(kl_isa isa) {
 }
 
 /* Linux sysfs names the cache one core actually sees: .../cpu0/cache/indexN/{level,type,size},
- * size like "32768K". sysconf can be wrong on VMs: on the 2-vCPU Zen 3 this lab was tuned on
- * it reports the socket's 256 MiB of L3 for a core that sees one 32 MiB CCX slice. */
+ * size like "32768K". sysconf can be wrong in VMs: it may report the whole socket's L3 for a
+ * core that only sees one slice of it, which would make every L3-derived rule far too big. */
 static size_t sysfs_cache_bytes(int level) {
     char path[96];
     for (int i = 0; i < 16; i++) {
