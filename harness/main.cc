@@ -34,6 +34,15 @@ void add_context() {
         AddCustomContext(k + "_bytes", std::to_string(klb::cache_bytes(l)));
         AddCustomContext(k + "_source", klb::cache_source(l));
     }
+    // The matmul blocking the fastest rung runs, and where it came from (model, tuned file,
+    // environment), so a report says which one it measured.
+    std::ptrdiff_t mb[5] = {0, 0, 0, 0, 0};
+    kl_matmul_blocking(mb, 5);
+    AddCustomContext("kl_matmul_blocking", std::to_string(mb[0]) + "x" + std::to_string(mb[1]) +
+                                               " mc=" + std::to_string(mb[2]) + " kc=" +
+                                               std::to_string(mb[3]) + " nc=" + std::to_string(mb[4]));
+    AddCustomContext("kl_matmul_blocking_source", kl_matmul_blocking_source());
+    AddCustomContext("kl_matmul_blocking_detail", kl_matmul_blocking_detail());
     AddCustomContext("kl_nproc", std::to_string(klb::nproc()));
     AddCustomContext("kl_c_compiler", KL_C_COMPILER);
     AddCustomContext("kl_cpp_compiler", KL_CPP_COMPILER);
@@ -43,8 +52,9 @@ void add_context() {
     // Environment that changes threading or dispatch (libgomp's wait policy matters a lot on
     // a loaded machine: spinning waiters can starve the thread doing the work).
     for (const char *var : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
-                            "OMP_PLACES", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                            "KL_ISA"}) {
+                            "OMP_PLACES", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS", "KL_ISA",
+                            "KL_MATMUL_MC", "KL_MATMUL_KC", "KL_MATMUL_NC", "KL_MATMUL_SHAPE",
+                            "KL_MATMUL_TUNED"}) {
         const char *v = std::getenv(var);
         AddCustomContext(std::string("env/") + var, v ? v : "");
     }

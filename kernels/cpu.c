@@ -46,34 +46,45 @@ const char *kl_isa_name(kl_isa isa) {
     return (unsigned)isa < KL_ISA_COUNT ? names[isa] : "unknown";
 }
 
-/* Linux sysfs names the cache one core actually sees: .../cpu0/cache/indexN/{level,type,size},
- * size like "32768K". sysconf can be wrong in VMs: it may report the whole socket's L3 for a
- * core that only sees one slice of it, which would make every L3-derived rule far too big. */
+/* Linux sysfs names the cache one core actually sees: .../cpu0/cache/indexN/{level,type,size,
+ * ways_of_associativity,coherency_line_size}, size like "32768K". sysconf can be wrong in VMs:
+ * it may report the whole socket's L3 for a core that only sees one slice of it, which would
+ * make every L3-derived rule far too big. */
+static int sysfs_read(int index, const char *field, char *buf, size_t cap) {
+    char path[112];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fgets(buf, (int)cap, f) != NULL;
+    fclose(f);
+    return ok;
+}
+
+/* The sysfs index of the data (or unified) cache at `level`, or -1. */
+static int sysfs_index(int level) {
+    char buf[32];
+    for (int i = 0; i < 16 && sysfs_read(i, "level", buf, sizeof buf); i++)
+        if (atoi(buf) == level && sysfs_read(i, "type", buf, sizeof buf) &&
+            strncmp(buf, "Instruction", 11) != 0)
+            return i;
+    return -1;
+}
+
 static size_t sysfs_cache_bytes(int level) {
-    char path[96];
-    for (int i = 0; i < 16; i++) {
-        int lv = 0;
-        char type[32] = "", unit = 0;
-        unsigned long long v = 0;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        FILE *f = fopen(path, "r");
-        if (!f) break;
-        int ok = fscanf(f, "%d", &lv) == 1;
-        fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        if (ok && (f = fopen(path, "r"))) {
-            ok = fscanf(f, "%31s", type) == 1;
-            fclose(f);
-        }
-        if (!ok || lv != level || strcmp(type, "Instruction") == 0) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        if (!(f = fopen(path, "r"))) continue;
-        int got = fscanf(f, "%llu%c", &v, &unit);
-        fclose(f);
-        if (got < 1) continue;
-        return (size_t)(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : 0));
-    }
-    return 0;
+    char buf[32], unit = 0;
+    unsigned long long v = 0;
+    int i = sysfs_index(level);
+    if (i < 0 || !sysfs_read(i, "size", buf, sizeof buf) || sscanf(buf, "%llu%c", &v, &unit) < 1)
+        return 0;
+    return (size_t)(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : 0));
+}
+
+/* A whole-number sysfs field of the level's cache, or 0 when absent. */
+static int sysfs_cache_int(int level, const char *field) {
+    char buf[32];
+    int i = sysfs_index(level);
+    int v = i >= 0 && sysfs_read(i, field, buf, sizeof buf) ? atoi(buf) : 0;
+    return v > 0 ? v : 0;
 }
 
 static size_t sysconf_cache_bytes(int level) {
@@ -115,4 +126,28 @@ const char *kl_cpu_cache_source(int level) {
     const char *s;
     cache_bytes(level, &s);
     return s;
+}
+
+/* Associativity and line size: sysfs, else what every current x86 core has at that level
+ * (64-byte lines; 8-way L1d and L2, 16-way L3). Fully associative caches report 0 ways in
+ * sysfs: that reads as the default too. Read once per level. */
+int kl_cpu_cache_ways(int level) {
+    static const int fallback[4] = {0, 8, 8, 16};
+    static volatile int ways[4]; /* 0 unread; benign race */
+    if (level < 1 || level > 3) return 0;
+    if (!ways[level]) {
+        int w = sysfs_cache_int(level, "ways_of_associativity");
+        ways[level] = w ? w : fallback[level];
+    }
+    return ways[level];
+}
+
+int kl_cpu_cache_line(int level) {
+    static volatile int line[4];
+    if (level < 1 || level > 3) return 0;
+    if (!line[level]) {
+        int b = sysfs_cache_int(level, "coherency_line_size");
+        line[level] = b ? b : 64;
+    }
+    return line[level];
 }

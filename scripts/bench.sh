@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: scripts/bench.sh [--quick] [--no-profile] [--no-train] [--filter REGEX] [--out DIR]
+usage: scripts/bench.sh [--quick] [--no-profile] [--no-train] [--tune] [--filter REGEX] [--out DIR]
 
 Installs missing Debian packages (scripts/deps.sh), configures build/ as a release build,
 builds, runs build/harness/kl_bench with live progress, and writes
@@ -18,6 +18,9 @@ behind and never replaces an existing report. Ends with a summary table and the 
   --no-train      skip the training comparison (scripts/train_compare: the MLP of
                   modules/05_mlp, 10 epochs with kernellab and with PyTorch on 1 and 2 threads,
                   then the rung ladder; ~10 min on 2 cores); --quick skips it too
+  --tune          first run scripts/tune (1-3 min): search the matmul blocking around the
+                  cache model's point and store the winner for this CPU, which the library
+                  then reads (the report says which blocking ran and where it came from)
   --filter REGEX  only benchmarks matching REGEX (Google Benchmark's --benchmark_filter);
                   the machine ceilings always run, so fractions of peak stay defined
   --out DIR       write the report to DIR (must not exist yet) instead of reports/runs/<host>-<utc>
@@ -31,12 +34,13 @@ USAGE
 die() { echo "bench.sh: $*" >&2; exit 1; }
 phase() { echo "==> [$((SECONDS - start)) s] $*"; }
 
-quick=0 profile=1 train=1 filter="" out=""
+quick=0 profile=1 train=1 tune=0 filter="" out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-profile) profile=0 ;;
     --no-train) train=0 ;;
+    --tune) tune=1 ;;
     --filter) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--filter needs a REGEX"; filter=$2; shift ;;
     --filter=*) filter=${1#--filter=}; [ -n "$filter" ] || die "--filter needs a REGEX" ;;
     --out) { [ $# -ge 2 ] && [ -n "$2" ]; } || die "--out needs a DIR"; out=$2; shift ;;
@@ -72,6 +76,11 @@ phase "build"
 ninja -C build -j "$(nproc)"
 bench=build/harness/kl_bench
 [ -x "$bench" ] || die "$bench was not built (see the meson output above)"
+
+if [ $tune = 1 ]; then
+  phase "tune the matmul blocking (scripts/tune)"
+  scripts/tune --build build || die "scripts/tune failed (see above); nothing benchmarked"
+fi
 
 mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.tmp-$(basename "$final")-XXXXXX")

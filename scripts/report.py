@@ -235,6 +235,11 @@ def build_report(bench, memory):
                         "failures": failures},
         "memory": memory,
     }
+    if "kl_matmul_blocking" in ctx:  # kl_bench since the blocking model; older runs lack it
+        report["machine"]["matmul_blocking"] = {
+            "blocks": ctx["kl_matmul_blocking"],
+            "source": ctx.get("kl_matmul_blocking_source", "model"),
+            "detail": ctx.get("kl_matmul_blocking_detail", "")}
     report["targets"] = evaluate_targets(report)
     return report
 
@@ -553,6 +558,14 @@ def openblas_line(ob):
             f"{ob['how']}); {ob['config']}")
 
 
+def blocking_lines(mb):
+    """The matmul blocking line of the Machine section ([] for runs that did not record it)."""
+    if not mb:
+        return []
+    detail = f" ({mb['detail']})" if mb["detail"] else ""
+    return [f"- Matmul blocking: `{mb['blocks']}` from the {mb['source']}{detail}"]
+
+
 def markdown(report):
     m, b, bl, run = report["machine"], report["build"], report["blis"], report["run"]
     out = [f"# kernellab benchmark report — {run['host']} {run['date']}", ""]
@@ -565,6 +578,7 @@ def markdown(report):
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",
             "- Caches: " + ", ".join(f"{k} {v['bytes'] // 1024} KiB ({v['source']})" for k, v in m["caches"].items()),
+            *blocking_lines(m.get("matmul_blocking")),
             f"- Load average at start: {run['load_avg']} (multi-threaded figures need a quiet machine)",
             f"- Environment: {', '.join(f'{k}={v}' for k, v in run['environment'].items()) or 'no OMP_*/BLIS_*/KL_ISA set'}",
             f"- Build: {b['c_compiler']}, `{b['buildtype']}`, {b['flags']}; git `{b['git_commit']}`, kernellab {b['kl_version']}",

@@ -12,6 +12,6 @@ KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_avx2);
 KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_openmp);
 KL_DECLARE_BIAS_BACKWARD(kl_bias_backward_span_avx2);
 
-#include "relu/relu.h" /* kl_relu_omp_min(threads): elements from which a team pays */
+#include "relu/relu.h" /* kl_relu_omp_min(threads): the size from which a team pays */
 
 #endif

@@ -12,8 +12,7 @@ kl_status kl_bias_backward_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *d
                                   float *db) {
     /* BEGIN SOLUTION */
     int threads = kl_threads();
-    if (threads <= 1 || cols < 32 ||
-        (double)rows * (double)cols < (double)kl_relu_omp_min(threads))
+    if (threads <= 1 || cols < 32 || (double)rows * (double)cols < (double)kl_relu_omp_min(threads))
         return kl_bias_backward_span_avx2(rows, cols, dy, ldy, db);
     int worst = KL_OK;
 #ifdef _OPENMP

@@ -258,6 +258,26 @@ kl_isa kl_cpu_isa(void);
  * "sysfs", "sysconf" or "default" ("none" for other levels). */
 size_t kl_cpu_cache_bytes(int level);
 const char *kl_cpu_cache_source(int level);
+/* The same cache's associativity (ways) and line size in bytes (sysfs, else 8/8/16 ways and
+ * 64-byte lines); 0 for other levels. The matmul blocking model reads all three. */
+int kl_cpu_cache_ways(int level);
+int kl_cpu_cache_line(int level);
+
+/* The cache blocking the fastest matmul rung runs here: {MR, NR, MC, KC, NC} into sizes (at
+ * most cap of them). KL_EINVAL if sizes is NULL with cap > 0. kl_matmul_blocking_source says
+ * where it came from: "model" (the analytical model, from the cache geometry above), "tuned"
+ * (the file scripts/tune wrote for this CPU) or "environment" (KL_MATMUL_MC/KC/NC/SHAPE).
+ * kl_matmul_blocking_detail: the tuned file's path when one is used, else one line on why not
+ * (none there, or rejected as malformed or written on another CPU). */
+kl_status kl_matmul_blocking(ptrdiff_t *sizes, size_t cap);
+const char *kl_matmul_blocking_source(void);
+const char *kl_matmul_blocking_detail(void);
+/* Where scripts/tune writes this CPU's tuned file and the library looks for it:
+ * $XDG_CACHE_HOME (else ~/.cache) /kernellab/matmul-<cpu model>.json; "" without either.
+ * KL_MATMUL_TUNED=<path> makes the library read that file instead ("none": no file). */
+const char *kl_matmul_tuned_path(void);
+/* The CPU's model name (/proc/cpuinfo), which a tuned file must match; "unknown" if absent. */
+const char *kl_cpu_model(void);
 
 /* ---- threads ----------------------------------------------------------------------- */
 

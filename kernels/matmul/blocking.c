@@ -1,63 +1,170 @@
-/* Cache blocking for the packed matmul rungs. The rule (Goto & van de Geijn 2008; BLIS):
+/* Cache blocking for the packed matmul rungs, from each cache level's size, associativity and
+ * line (Low, Igual, Smith, Quintana-Orti, "Analytical Modeling Is Enough for High-Performance
+ * BLIS", ACM TOMS 43(2), 2016). A W-way cache of S bytes is W "ways" of S/W bytes each; an
+ * array of X bytes walked contiguously occupies ceil(X / (S/W)) ways of every set it touches,
+ * and LRU evicts whole ways' worth. So each level is shared out in ways, not bytes:
  *
- *   KC: the KC x NR sliver of packed B is reused by every MR x KC micro-panel of A, so it
- *       should live in L1. Give it half of L1; the other half holds the A micro-panel being
- *       streamed in (MR x KC, MR < NR so it is smaller) and the C tile.
- *         KC = (L1 / 2) / (NR * 4 bytes)             Zen 3, 6x16: 32 KiB / 2 / 64 = 256
- *   MC: the MC x KC packed block of A is reused by every NR sliver of B, so it lives in L2.
- *       Give it half of L2; the rest holds B slivers passing through and C tiles.
- *         MC = (L2 / 2) / (KC * 4 bytes), rounded down to a multiple of MR
- *                                                    Zen 3: 512 KiB / 2 / 1 KiB = 256 -> 252
- *   NC: the KC x NC packed panel of B is reused by every MC block of A, so it lives in L3,
- *       which both cores share. Give it a quarter of L3 (other cores' data, A and C share it).
- *         NC = (L3 / 4) / (KC * 4 bytes), rounded down to a multiple of NR
- *                                                    Zen 3: 32 MiB / 4 / 1 KiB = 8192
+ *   KC (L1): the KC x NR micro-panel of B is reused by every MR x KC micro-panel of A that
+ *       streams past it, so B must stay in L1. Low et al. also keep a whole A micro-panel in
+ *       L1 (ways(A) + ways(B) <= W1 - 1); our micro-kernels prefetch A from L2 a few k steps
+ *       ahead instead (a few hundred bytes in flight: the 1-2 broadcasts per FMA that A costs
+ *       are well within what L2 delivers), so A and the C tile need only the one spare way:
+ *         ways(KC*NR*4) <= W1 - 1,  KC the largest multiple of 8 that fits.
+ *       (Keeping all of A in L1 halves KC for 32-wide float tiles on an 8-way L1, and the
+ *       C tile is then read and written twice as often: measurably slower on AVX-512.)
+ *   MC (L2): the MC x KC packed block of A is reused by every micro-panel of B. It gets the
+ *       ways the B micro-panel (which passes through L2) and one way for C leave:
+ *         MC = (W2 - 1 - ways2(KC*NR*4)) * (S2/W2) / (KC*4),  down to a multiple of MR.
+ *   NC (L3): the KC x NC packed panel of B is reused by every MC block of A; the same with A:
+ *         NC = (W3 - 1 - ways3(MC*KC*4)) * (S3/W3) / (KC*4),  down to a multiple of NR.
  *
- * kl_cpu_cache_bytes() reads sysfs first (sysconf() reports L3 as 256 MiB in some VMs, the
- * host's total); L3 is also capped at 64 MiB (the largest slice one core reaches on current x86).
- * KL_MATMUL_MC / KL_MATMUL_KC / KL_MATMUL_NC override each block for tuning (rounded to
- * MR / NR multiples). */
+ * Choosing the micro-kernel shape: each candidate MR x NR gets its KC from the rule above, and
+ * the model keeps the one that moves the fewest L1 bytes per flop: per k step the kernel loads
+ * MR + NR floats for 2*MR*NR flops, and once per KC it reads and writes the MR x NR C tile.
+ * A wider tile loads less per flop but leaves a shorter KC; the score weighs both.
+ *
+ * L3 is capped at 64 MiB (the largest slice one core reaches on current x86; some VMs report
+ * the host's total). The tuned file (tuned.c, written by scripts/tune) may replace the model's
+ * point for one shape; KL_MATMUL_MC / KC / NC override single blocks; KL_MATMUL_SHAPE the
+ * shape. kl_matmul_blocking_source() says which of the three ran. */
 #include "blocking.h"
 
 #include "matmul.h"
+#include "variants.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-static size_t l3_bytes(void) {
-    const size_t bytes = kl_cpu_cache_bytes(3), cap = (size_t)64 << 20; /* see the rule above */
-    return bytes < cap ? bytes : cap;
+enum { F = sizeof(float), KC_STEP = 8 /* a multiple of the micro-kernels' k unroll (4) */ };
+
+/* ---- the model ---- */
+
+static ptrdiff_t way_bytes(const kl_mm_cache *c) {
+    ptrdiff_t w = (ptrdiff_t)(c->bytes / (size_t)(c->ways > 0 ? c->ways : 1));
+    return w > 0 ? w : 1;
 }
 
-static ptrdiff_t env_or(const char *name, ptrdiff_t fallback) {
-    ptrdiff_t v = kl_env_size(name, 1, (1 << 20) - 1, NULL);
-    return v > 0 ? v : fallback;
+/* Ways an array of `bytes` occupies in cache c. */
+static ptrdiff_t ways_of(const kl_mm_cache *c, ptrdiff_t bytes) {
+    return (bytes + way_bytes(c) - 1) / way_bytes(c);
 }
 
 static ptrdiff_t round_down(ptrdiff_t v, ptrdiff_t to) { return v < to ? to : v / to * to; }
 
-static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr) {
-    const ptrdiff_t f = (ptrdiff_t)sizeof(float);
+static ptrdiff_t model_kc(const kl_mm_cache *l1, ptrdiff_t nr) {
+    ptrdiff_t kc = KC_STEP;
+    while (ways_of(l1, (kc + KC_STEP) * nr * F) <= l1->ways - 1 && kc < 4096) kc += KC_STEP;
+    return kc;
+}
+
+static ptrdiff_t model_mc(const kl_mm_cache *l2, ptrdiff_t kc, ptrdiff_t mr, ptrdiff_t nr) {
+    ptrdiff_t ways_a = l2->ways - 1 - ways_of(l2, kc * nr * F);
+    return round_down((ways_a > 1 ? ways_a : 1) * way_bytes(l2) / (kc * F), mr);
+}
+
+static ptrdiff_t model_nc(const kl_mm_cache *l3, ptrdiff_t kc, ptrdiff_t mc, ptrdiff_t nr) {
+    ptrdiff_t ways_b = l3->ways - 1 - ways_of(l3, mc * kc * F);
+    return round_down((ways_b > 1 ? ways_b : 1) * way_bytes(l3) / (kc * F), nr);
+}
+
+kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr) {
     kl_mm_blocking b = {mr, nr, 0, 0, 0};
-    b.kc = env_or("KL_MATMUL_KC", (ptrdiff_t)kl_cpu_cache_bytes(1) / 2 / (nr * f));
-    b.kc = round_down(b.kc, 8); /* a multiple of the micro-kernels' k unroll (4) */
-    b.mc = round_down(env_or("KL_MATMUL_MC", (ptrdiff_t)kl_cpu_cache_bytes(2) / 2 / (b.kc * f)), mr);
-    b.nc = round_down(env_or("KL_MATMUL_NC", (ptrdiff_t)l3_bytes() / 4 / (b.kc * f)), nr);
+    b.kc = model_kc(&c->l1, nr);
+    b.mc = model_mc(&c->l2, b.kc, mr, nr);
+    b.nc = model_nc(&c->l3, b.kc, b.mc, nr);
     return b;
 }
 
-/* A few micro-kernel shapes exist (scalar, AVX2, AVX-512); cache each one's blocking.
+double kl_mm_model_score(const kl_mm_blocking *b) {
+    double flops = 2.0 * (double)(b->mr * b->nr);
+    double bytes = (double)((b->mr + b->nr) * F) + 2.0 * (double)(b->mr * b->nr * F) / (double)b->kc;
+    return flops / bytes;
+}
+
+size_t kl_mm_model_pick(const kl_mm_caches *c, const ptrdiff_t (*shapes)[2], size_t count) {
+    size_t best = 0;
+    double best_score = -1;
+    for (size_t i = 0; i < count; i++) {
+        kl_mm_blocking b = kl_mm_model(c, shapes[i][0], shapes[i][1]);
+        double s = kl_mm_model_score(&b);
+        if (s > best_score) best = i, best_score = s;
+    }
+    return best;
+}
+
+/* ---- this machine ---- */
+
+kl_mm_caches kl_mm_caches_here(void) {
+    kl_mm_caches c;
+    kl_mm_cache *lv[3] = {&c.l1, &c.l2, &c.l3};
+    for (int l = 1; l <= 3; l++) {
+        lv[l - 1]->bytes = kl_cpu_cache_bytes(l);
+        lv[l - 1]->ways = kl_cpu_cache_ways(l);
+        lv[l - 1]->line = kl_cpu_cache_line(l);
+    }
+    const size_t l3_cap = (size_t)64 << 20; /* see the rule above */
+    if (c.l3.bytes > l3_cap) c.l3.bytes = l3_cap;
+    return c;
+}
+
+/* The tuned file, read once (first blocking asked for). The first caller reads it; others
+ * wait for `tuned_state` to say it is ready. */
+static kl_mm_tuned tuned;
+static int tuned_state; /* 0 unread, 1 reading, 2 ready */
+
+static const kl_mm_tuned *tuned_file(void) {
+    int expect = 0;
+    if (__atomic_compare_exchange_n(&tuned_state, &expect, 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        kl_mm_tuned_load(&tuned);
+        __atomic_store_n(&tuned_state, 2, __ATOMIC_RELEASE);
+    }
+    while (__atomic_load_n(&tuned_state, __ATOMIC_ACQUIRE) != 2) {}
+    return &tuned;
+}
+
+/* KL_MATMUL_<name> as a block size in (0, 2^20), else 0 (unset or nonsense: ignored). */
+static ptrdiff_t env_block(const char *name) {
+    ptrdiff_t v = kl_env_size(name, 1, (1 << 20) - 1, NULL);
+    return v > 0 ? v : 0;
+}
+
+/* Where each shape's blocking came from, for kl_matmul_blocking_source. */
+enum { FROM_MODEL, FROM_TUNED, FROM_ENV };
+
+static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr, int *from) {
+    kl_mm_caches here = kl_mm_caches_here();
+    kl_mm_blocking b = kl_mm_model(&here, mr, nr);
+    *from = FROM_MODEL;
+    const kl_mm_tuned *t = tuned_file();
+    if (t->ok && t->b.mr == mr && t->b.nr == nr) b = t->b, *from = FROM_TUNED;
+    ptrdiff_t mc = env_block("KL_MATMUL_MC"), kc = env_block("KL_MATMUL_KC"),
+              nc = env_block("KL_MATMUL_NC");
+    if (kc) b.kc = round_down(kc, KC_STEP);
+    if (mc) b.mc = round_down(mc, mr);
+    if (nc) b.nc = round_down(nc, nr);
+    if (mc || kc || nc) *from = FROM_ENV;
+    return b;
+}
+
+/* A few micro-kernel shapes exist (scalar, AVX2, AVX-512 ones); cache each one's blocking.
  * A spin lock guards filling a slot (first calls only); reads of a ready slot take no lock. */
-#define SLOTS 4
-static struct { int ready; ptrdiff_t mr, nr; kl_mm_blocking b; } cache[SLOTS];
+#define SLOTS 6
+static struct { int ready, from; ptrdiff_t mr, nr; kl_mm_blocking b; } cache[SLOTS];
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 
-kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr) {
+static kl_mm_blocking blocking_for(ptrdiff_t mr, ptrdiff_t nr, int *from) {
     for (int i = 0; i < SLOTS; i++)
         if (__atomic_load_n(&cache[i].ready, __ATOMIC_ACQUIRE) && cache[i].mr == mr &&
-            cache[i].nr == nr)
+            cache[i].nr == nr) {
+            if (from) *from = cache[i].from;
             return cache[i].b;
-    kl_mm_blocking b = compute(mr, nr);
+        }
+    int f;
+    kl_mm_blocking b = compute(mr, nr, &f);
+    if (from) *from = f;
     while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {}
     for (int i = 0; i < SLOTS; i++) {
         if (cache[i].ready && cache[i].mr == mr && cache[i].nr == nr) break;
@@ -65,6 +172,7 @@ kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr) {
             cache[i].mr = mr;
             cache[i].nr = nr;
             cache[i].b = b;
+            cache[i].from = f;
             __atomic_store_n(&cache[i].ready, 1, __ATOMIC_RELEASE);
             break;
         }
@@ -73,9 +181,72 @@ kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr) {
     return b;
 }
 
+kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr) { return blocking_for(mr, nr, NULL); }
+
+/* KL_MATMUL_SHAPE's index in shapes, or count when unset or not one of them. */
+static size_t env_shape(const ptrdiff_t (*shapes)[2], size_t count) {
+    const char *s = getenv("KL_MATMUL_SHAPE");
+    long mr = 0, nr = 0;
+    if (s && sscanf(s, "%ldx%ld", &mr, &nr) == 2)
+        for (size_t i = 0; i < count; i++)
+            if (shapes[i][0] == mr && shapes[i][1] == nr) return i;
+    return count;
+}
+
+size_t kl_mm_shape_pick(const ptrdiff_t (*shapes)[2], size_t count) {
+    size_t e = env_shape(shapes, count);
+    if (e < count) return e;
+    const kl_mm_tuned *t = tuned_file();
+    if (t->ok)
+        for (size_t i = 0; i < count; i++)
+            if (shapes[i][0] == t->b.mr && shapes[i][1] == t->b.nr) return i;
+    kl_mm_caches here = kl_mm_caches_here();
+    return kl_mm_model_pick(&here, shapes, count);
+}
+
 size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t *sizes, size_t cap) {
     kl_mm_blocking b = kl_mm_blocking_for(mr, nr);
     const ptrdiff_t all[5] = {b.mr, b.nr, b.mc, b.kc, b.nc};
     for (size_t i = 0; i < cap && i < 5; i++) sizes[i] = all[i];
     return 5;
 }
+
+/* ---- the public report of what the best rung runs (kernellab.h) ---- */
+
+/* The micro-kernel shape of the fastest packed rung here (gemm.c). */
+void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr);
+
+kl_status kl_matmul_blocking(ptrdiff_t *sizes, size_t cap) {
+    if (!sizes && cap) return KL_EINVAL;
+    ptrdiff_t mr, nr;
+    kl_gemm_best_shape(&mr, &nr);
+    kl_mm_blocking_list(mr, nr, sizes, cap);
+    return KL_OK;
+}
+
+const char *kl_matmul_blocking_source(void) {
+    static const char *const names[] = {"model", "tuned", "environment"};
+    ptrdiff_t mr, nr;
+    int from;
+    kl_gemm_best_shape(&mr, &nr);
+    blocking_for(mr, nr, &from);
+    const ptrdiff_t shape[1][2] = {{mr, nr}};
+    return env_shape(shape, 1) == 0 ? names[FROM_ENV] : names[from];
+}
+
+const char *kl_matmul_blocking_detail(void) {
+    const kl_mm_tuned *t = tuned_file();
+    return t->ok ? t->path : t->reason;
+}
+
+const char *kl_matmul_tuned_path(void) {
+    static char path[512];
+    static volatile int done; /* benign race: every first caller writes the same */
+    if (!done) {
+        kl_mm_tuned_default_path(path, sizeof path);
+        done = 1;
+    }
+    return path;
+}
+
+const char *kl_cpu_model(void) { return kl_mm_cpu_model(); }

@@ -7,7 +7,7 @@ static kl_matmul_dsp fill(void) {
     /* without AVX2 too: the registry sizes those rungs' scratch and blocks from it */
     d = (kl_matmul_dsp){KL_ISA_AVX2, &kl_gemm_avx2_kernel, kl_matmul_avx2_direct};
     if (kl_cpu_isa() >= KL_ISA_AVX512)
-        d = (kl_matmul_dsp){KL_ISA_AVX512, &kl_gemm_avx512_kernel, kl_matmul_avx512_direct};
+        d = (kl_matmul_dsp){KL_ISA_AVX512, kl_gemm_avx512_kernel(), kl_matmul_avx512_direct};
 #endif
     return d;
 }

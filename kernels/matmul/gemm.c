@@ -38,6 +38,7 @@ void kl_gemm_pack_a(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, pt
     case 4: pack_a_mr(4, mc, kc, A, lda, Ap); break;
     case 6: pack_a_mr(6, mc, kc, A, lda, Ap); break;
     case 12: pack_a_mr(12, mc, kc, A, lda, Ap); break;
+    case 14: pack_a_mr(14, mc, kc, A, lda, Ap); break;
     default: pack_a_mr(mr, mc, kc, A, lda, Ap);
     }
 }
@@ -317,6 +318,17 @@ int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
     return (double)(m + n) * (double)k * sizeof(float) <= (double)kl_cpu_cache_bytes(2) / 2;
 }
 
+const kl_gemm_kernel *kl_gemm_avx512_kernel(void) {
+    static volatile int pick = -1; /* benign race: every first caller picks the same */
+    if (pick < 0) {
+        ptrdiff_t shapes[KL_AVX512_SHAPES][2];
+        for (int i = 0; i < KL_AVX512_SHAPES; i++)
+            shapes[i][0] = kl_gemm_avx512_kernels[i].mr, shapes[i][1] = kl_gemm_avx512_kernels[i].nr;
+        pick = (int)kl_mm_shape_pick((const ptrdiff_t (*)[2])shapes, KL_AVX512_SHAPES);
+    }
+    return &kl_gemm_avx512_kernels[pick];
+}
+
 const kl_gemm_kernel *kl_gemm_openmp_kernel(void) { return kl_matmul_dispatch()->kernel; }
 
 size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
@@ -326,7 +338,7 @@ size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads
 
 size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads; /* single-threaded */
-    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(&kl_gemm_avx512_kernel, m, n, k, 1);
+    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(kl_gemm_avx512_kernel(), m, n, k, 1);
 }
 
 /* (T * MCe * KCe + KCe * NCe) * 4 bytes, each buffer rounded up to 64 (see gemm.h);
@@ -343,7 +355,8 @@ size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {
 }
 
 size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap) {
-    return kl_mm_blocking_list(kl_gemm_avx512_kernel.mr, kl_gemm_avx512_kernel.nr, sizes, cap);
+    const kl_gemm_kernel *uk = kl_gemm_avx512_kernel();
+    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
 }
 
 size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
@@ -351,3 +364,17 @@ size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
     return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
 }
 #endif
+
+/* The shape the fastest packed rung on this CPU runs (what kl_matmul_blocking reports). */
+void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr) {
+#ifdef KL_HAVE_SIMD
+    if (kl_cpu_isa() >= KL_ISA_AVX2) {
+        const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
+        *mr = uk->mr, *nr = uk->nr;
+        return;
+    }
+#endif
+    ptrdiff_t sizes[2];
+    kl_matmul_packed_blocking(sizes, 2);
+    *mr = sizes[0], *nr = sizes[1];
+}

@@ -94,8 +94,12 @@ kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int tran
                     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
 
 /* Shared by avx2.c / avx512.c and openmp.c: each SIMD rung's micro-kernel, and its no-packing
- * path for small problems (where packing costs more than it saves). */
-extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernel;
+ * path for small problems (where packing costs more than it saves). AVX-512 has several
+ * micro-kernel shapes; kl_gemm_avx512_kernel() is the one the blocking model (or the tuned
+ * file, or KL_MATMUL_SHAPE) picks for this CPU. */
+enum { KL_AVX512_SHAPES = 2 };
+extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernels[KL_AVX512_SHAPES];
+const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
 /* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
  * packing would only add a copy. Same rule for both SIMD rungs. */
 int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);

@@ -1,117 +1,201 @@
 /* Rung 5 (AVX-512): packed_avx2.c with 16-wide registers; read the two side by side.
  * The registry only runs it where kl_cpu_isa() reports avx512.
- * Skylake-SP class cores retire two 16-wide FMAs per cycle, 4-cycle latency: >= 8 accumulators.
- * 12 x 32 holds 24 (c[12][2], 16 floats each) + 2 registers for a row of B + 1 broadcast of A
- * = 27 of 32 zmm, leaving room so the compiler never spills. Per k step: 2 loads of B, 12
- * broadcasts of A, 24 FMAs (12 cycles). Fringe tiles use AVX-512 write masks: no bounce buffer.
+ * Cores with AVX-512 retire one or two 16-wide FMAs per cycle with 4-cycle latency, so a tile
+ * needs >= 8 independent accumulators. Two packed micro-kernel shapes exist, and the blocking
+ * model (blocking.c) picks one for the cache geometry:
+ *   12 x 32: 24 accumulators + 2 registers for a row of B + 1 broadcast of A = 27 of 32 zmm;
+ *   14 x 32: 28 + 2 + 1 = 31 zmm: 8% fewer loads per FMA for the same KC.
+ * Per k step: 2 loads of B, MR broadcasts of A, 2*MR FMAs. Fringe tiles run exactly as many
+ * rows as are left, one vector per row when <= 16 columns are (an 8-wide one when <= 8 are),
+ * and store with write masks.
  *
- * Small problems skip packing (direct path), as in the AVX2 rung. */
+ * Every tile here is one function, tile(), instantiated with constant ROWS and VECS (16-wide
+ * vectors per row): with constants, gcc unrolls its loops completely and keeps the acc array
+ * in registers (an array indexed by a run-time variable would live on the stack).
+ *
+ * Small problems skip packing (the direct path): tiles read A and B where they are, with
+ * masked loads at the right edge, and tiles as tall as the rows left (no wasted FMAs). */
 #include "gemm.h"
 
 #include <immintrin.h>
 
-enum { MR = 12, NR = 32 };
+/* MAX_ROWS x 2 vectors is the tallest 32-wide tile (14 x 32); a one-vector tile may be taller
+ * (NARROW_ROWS: 16 accumulators), which the direct path uses when n <= 16. */
+enum { MAX_ROWS = 16, MAX_VECS = 2, VEC = 16, WIDE_ROWS = 14, NARROW_ROWS = 16 };
+/* The direct path's 32-wide tiles stop at 12 rows: at 14, its masked B loads and 14 row
+ * addresses leave gcc one zmm short, and it spills an accumulator inside the k loop. */
+enum { DIRECT_WIDE_ROWS = 12 };
 
-/* Lanes j < nr of a 32-wide row, as two 16-lane write masks. */
-static inline void row_masks(ptrdiff_t nr, __mmask16 *m0, __mmask16 *m1) {
-    *m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-    *m1 = (__mmask16)(nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+/* Lanes j < cols of a 32-wide row, as two 16-lane masks. */
+static inline void row_masks(ptrdiff_t cols, __mmask16 m[MAX_VECS]) {
+    m[0] = (__mmask16)(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
+    m[1] = (__mmask16)(cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
 }
 
-/* c[mr][nr] = alpha * acc + beta * c for the valid corner; beta == 0 never reads c. */
-static inline __attribute__((always_inline)) void store_tile(__m512 acc[MR][2], float alpha,
-                                                             float beta, float *c, ptrdiff_t ldc,
-                                                             ptrdiff_t mr, ptrdiff_t nr) {
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    __mmask16 m0, m1;
-    row_masks(nr, &m0, &m1);
-    for (int i = 0; i < MR; i++) {
-        if (i >= mr) break;
-        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-        if (beta != 0.0f) {
-            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c + i * ldc), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16), r1);
+/* Where a tile's operands are: row i of A at a[i*a_row + p*a_k]; row p of B at b[p*b_k].
+ * Packed: a_row = 1, a_k = ROWS, b_k = 16*VECS, aligned and zero-padded (no masks needed).
+ * Direct: a_row = lda, a_k = 1, b_k = ldb, B loaded with the column masks. */
+typedef struct operands {
+    const float *a, *b;
+    ptrdiff_t a_row, a_k, b_k;
+} operands;
+
+/* c[rows][cols] = alpha * A.B + beta * c for a ROWS x (16*VECS) tile; rows >= mr and masked
+ * lanes are not stored; beta == 0 never reads c. */
+static inline __attribute__((always_inline)) void tile(const int ROWS, const int VECS,
+                                                       const int packed, ptrdiff_t k,
+                                                       float alpha, operands o, float beta,
+                                                       float *c, ptrdiff_t ldc, ptrdiff_t mr,
+                                                       ptrdiff_t cols) {
+    __m512 acc[MAX_ROWS][MAX_VECS];
+    __mmask16 m[MAX_VECS];
+    row_masks(cols, m);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_setzero_ps();
+    if (packed) /* C's tile comes from L3 or memory: ask for each row's 64-byte lines early */
+        for (int i = 0; i < ROWS; i++)
+            for (int v = 0; v < VECS; v++)
+                _mm_prefetch((const char *)(c + i * ldc + VEC * v), _MM_HINT_T0);
+    const float *a = o.a, *b = o.b;
+#pragma GCC unroll 4 /* gcc 12: unroll 1 or 2 spills a row of B to the stack; 4 does not */
+    for (ptrdiff_t p = 0; p < k; p++, a += o.a_k, b += o.b_k) {
+        __m512 bv[MAX_VECS];
+#pragma GCC unroll 2
+        for (int v = 0; v < VECS; v++)
+            bv[v] = packed ? _mm512_load_ps(b + VEC * v) : _mm512_maskz_loadu_ps(m[v], b + VEC * v);
+        if (packed) _mm_prefetch((const char *)(a + 16 * o.a_k), _MM_HINT_T0); /* A from L2 */
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; i++) {
+            __m512 ai = _mm512_set1_ps(a[i * o.a_row]);
+#pragma GCC unroll 2
+            for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
-        _mm512_mask_storeu_ps(c + i * ldc, m0, r0);
-        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, r1);
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) {
+        if (i >= mr) break;
+#pragma GCC unroll 2
+        for (int v = 0; v < VECS; v++) {
+            __m512 r = _mm512_mul_ps(va, acc[i][v]);
+            float *cv = c + i * ldc + VEC * v;
+            if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m[v], cv), r);
+            _mm512_mask_storeu_ps(cv, m[v], r);
+        }
     }
 }
 
-/* One row i of the tile for one k step: broadcast A_(i), two FMAs into c<i>_0, c<i>_1.
- * Both kernels define A_(i) as where their row i of A is. */
-#define ROW(i)                                                                              \
-    ai = _mm512_set1_ps(A_(i));                                                             \
-    c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);                                           \
-    c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1)
+/* tile() for a fringe of <= 8 columns: one 8-wide ymm vector per row (AVX-512VL masks). Where
+ * the core splits a 16-wide FMA into two 8-wide halves (AMD Zen 4) this costs half of a
+ * 16-wide tile; elsewhere the same. */
+static inline __attribute__((always_inline)) void tile8(const int ROWS, const int packed,
+                                                        ptrdiff_t k, float alpha, operands o,
+                                                        float beta, float *c, ptrdiff_t ldc,
+                                                        ptrdiff_t cols) {
+    __m256 acc[MAX_ROWS];
+    const __mmask8 m = (__mmask8)((1u << cols) - 1); /* cols in 1..8 */
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) acc[i] = _mm256_setzero_ps();
+    const float *a = o.a, *b = o.b;
+#pragma GCC unroll 4
+    for (ptrdiff_t p = 0; p < k; p++, a += o.a_k, b += o.b_k) {
+        __m256 bv = packed ? _mm256_load_ps(b) : _mm256_maskz_loadu_ps(m, b);
+#pragma GCC unroll 16
+        for (int i = 0; i < ROWS; i++)
+            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[i * o.a_row]), bv, acc[i]);
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; i++) {
+        __m256 r = _mm256_mul_ps(va, acc[i]);
+        if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, c + i * ldc), r);
+        _mm256_mask_storeu_ps(c + i * ldc, m, r);
+    }
+}
 
-/* The packed micro-kernel. a[k][12], b[k][32] packed and 64-byte aligned (gemm.h). */
+/* A tile of exactly `rows` rows (1..WIDE_ROWS, or up to NARROW_ROWS if cols <= 16): the switch turns the
+ * run-time row count into a compile-time one, and a tile of <= 16 (<= 8) columns runs one 16-
+ * (8-)wide vector per row, so a fringe tile spends no FMA on a missing row or a missing half. PACKED: 1 for the
+ * packed micro-kernels' fringe tiles, 0 for the direct path. */
+#define ANY_TILE(PACKED)                                                                   \
+    switch (rows) {                                                                        \
+        CASE(PACKED, 1); CASE(PACKED, 2); CASE(PACKED, 3); CASE(PACKED, 4);                \
+        CASE(PACKED, 5); CASE(PACKED, 6); CASE(PACKED, 7); CASE(PACKED, 8);                \
+        CASE(PACKED, 9); CASE(PACKED, 10); CASE(PACKED, 11); CASE(PACKED, 12);             \
+        CASE(PACKED, 13); CASE(PACKED, 14);                                                \
+        case 15: NARROW(PACKED, 15); break;                                                \
+        case 16: NARROW(PACKED, 16); break;                                                \
+    }
+/* Taller than WIDE_ROWS: only for <= 16 columns (kl_matmul_avx512_direct ensures it). */
+#define NARROW(PACKED, R)                                                                  \
+    if (cols > VEC / 2) tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);            \
+    else tile8(R, PACKED, k, alpha, o, beta, c, ldc, cols)
+#define CASE(PACKED, R)                                                                    \
+    case R:                                                                                \
+        if (cols > VEC) tile(R, 2, PACKED, k, alpha, o, beta, c, ldc, R, cols);            \
+        else if (cols > VEC / 2) tile(R, 1, PACKED, k, alpha, o, beta, c, ldc, R, cols);   \
+        else tile8(R, PACKED, k, alpha, o, beta, c, ldc, cols);                            \
+        break
+
+static void packed_fringe_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha,
+                               operands o, float beta, float *c, ptrdiff_t ldc) {
+    ANY_TILE(1)
+}
+
+static void direct_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha, operands o,
+                        float beta, float *c, ptrdiff_t ldc) {
+    ANY_TILE(0)
+}
+#undef CASE
+#undef NARROW
+#undef ANY_TILE
+
+/* ---- the packed micro-kernels: a[k][MR], b[k][32], 64-byte aligned (gemm.h) ---- */
+
 static kl_status ukr_12x32(ptrdiff_t k, float alpha, const float *a, const float *b, float beta,
                            float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
     /* BEGIN SOLUTION */
-    /* 24 named accumulators, not an array: gcc keeps an array indexed in a loop on the stack
-     * (a store per FMA). ROW(i) (above) is one row of the tile. */
-    __m512 z = _mm512_setzero_ps(), c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z,
-           c3_0 = z, c3_1 = z, c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z,
-           c7_0 = z, c7_1 = z, c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z,
-           c11_0 = z, c11_1 = z;
-    for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-#define A_(i) a[i]
-#pragma GCC unroll 4 /* gcc 12: unroll 1 or 2 spills a row of B to the stack; 4 does not */
-    for (ptrdiff_t p = 0; p < k; p++, a += MR, b += NR) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), ai;
-        _mm_prefetch((const char *)(a + 192), _MM_HINT_T0); /* A from L2, 16 k steps ahead */
-        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
-        ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
-    }
-#undef A_
-    __m512 acc[MR][2] = {{c0_0, c0_1}, {c1_0, c1_1}, {c2_0, c2_1}, {c3_0, c3_1},
-                         {c4_0, c4_1}, {c5_0, c5_1}, {c6_0, c6_1}, {c7_0, c7_1},
-                         {c8_0, c8_1}, {c9_0, c9_1}, {c10_0, c10_1}, {c11_0, c11_1}};
-    store_tile(acc, alpha, beta, c, ldc, mr, nr);
+    operands o = {a, b, 1, 12, 32};
+    if (mr == 12 && nr > VEC) tile(12, 2, 1, k, alpha, o, beta, c, ldc, mr, nr);
+    else packed_fringe_tile(mr, nr, k, alpha, o, beta, c, ldc);
     return KL_OK;
     /* END SOLUTION */
 }
 
-const kl_gemm_kernel kl_gemm_avx512_kernel = {MR, NR, ukr_12x32, NULL, NULL};
+static kl_status ukr_14x32(ptrdiff_t k, float alpha, const float *a, const float *b, float beta,
+                           float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
+    /* BEGIN SOLUTION */
+    operands o = {a, b, 1, 14, 32};
+    if (mr == 14 && nr > VEC) tile(14, 2, 1, k, alpha, o, beta, c, ldc, mr, nr);
+    else packed_fringe_tile(mr, nr, k, alpha, o, beta, c, ldc);
+    return KL_OK;
+    /* END SOLUTION */
+}
+
+const kl_gemm_kernel kl_gemm_avx512_kernels[KL_AVX512_SHAPES] = {
+    {12, 32, ukr_12x32, NULL, NULL},
+    {14, 32, ukr_14x32, NULL, NULL},
+};
 
 /* ---- direct path: no packing ---- */
 
-/* One tile straight from A and B. Rows past mr re-read row mr - 1 (never stored); columns past
- * nr are masked on load (masked-off lanes are not accessed). */
-static inline __attribute__((always_inline)) void direct_tile(
-    ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
-    float beta, float *C, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr) {
-    const float *ar[MR];
-    for (int i = 0; i < MR; i++) ar[i] = A + (i < mr ? i : mr - 1) * lda;
-    __mmask16 m0, m1;
-    row_masks(nr, &m0, &m1);
-    __m512 z = _mm512_setzero_ps(), c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z,
-           c3_0 = z, c3_1 = z, c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z,
-           c7_0 = z, c7_1 = z, c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z,
-           c11_0 = z, c11_1 = z;
-#define A_(i) ar[i][p]
-    for (ptrdiff_t p = 0; p < k; p++, B += ldb) {
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, B), b1 = _mm512_maskz_loadu_ps(m1, B + 16), ai;
-        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
-        ROW(6); ROW(7); ROW(8); ROW(9); ROW(10); ROW(11);
-    }
-#undef A_
-    __m512 acc[MR][2] = {{c0_0, c0_1}, {c1_0, c1_1}, {c2_0, c2_1}, {c3_0, c3_1},
-                         {c4_0, c4_1}, {c5_0, c5_1}, {c6_0, c6_1}, {c7_0, c7_1},
-                         {c8_0, c8_1}, {c9_0, c9_1}, {c10_0, c10_1}, {c11_0, c11_1}};
-    store_tile(acc, alpha, beta, C, ldc, mr, nr);
-}
-
+/* Rows are dealt out evenly over ceil(m / 12) tiles (m = 20: two tiles of 10, not 12 + 8;
+ * ceil(m / 16) when n <= 16, whose tiles are one vector wide), columns in 32-wide slivers with
+ * one masked sliver at the edge. */
 kl_status kl_matmul_avx512_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                                   const float *A, ptrdiff_t lda, const float *B, ptrdiff_t ldb,
                                   float beta, float *C, ptrdiff_t ldc) {
     /* BEGIN SOLUTION */
-    for (ptrdiff_t j = 0; j < n; j += NR) {
-        ptrdiff_t nr = n - j < NR ? n - j : NR;
-        for (ptrdiff_t i = 0; i < m; i += MR) {
-            ptrdiff_t mr = m - i < MR ? m - i : MR;
-            direct_tile(k, alpha, A + i * lda, lda, B + j, ldb, beta, C + i * ldc + j, ldc, mr,
-                        nr);
+    const ptrdiff_t rows = n <= VEC ? NARROW_ROWS : DIRECT_WIDE_ROWS, W = MAX_VECS * VEC;
+    const ptrdiff_t tiles = (m + rows - 1) / rows;
+    for (ptrdiff_t j = 0; j < n; j += W) {
+        ptrdiff_t cols = n - j < W ? n - j : W;
+        for (ptrdiff_t t = 0; t < tiles; t++) {
+            ptrdiff_t i0 = m * t / tiles, i1 = m * (t + 1) / tiles;
+            operands o = {A + i0 * lda, B + j, lda, 1, ldb};
+            direct_tile(i1 - i0, cols, k, alpha, o, beta, C + i0 * ldc + j, ldc);
         }
     }
     return KL_OK;
@@ -125,7 +209,7 @@ kl_status kl_matmul_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
                            ptrdiff_t ldc) {
     if (kl_matmul_direct_ok(m, n, k))
         return kl_matmul_avx512_direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-    return kl_gemm(&kl_gemm_avx512_kernel, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return kl_gemm(kl_gemm_avx512_kernel(), 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Its scratch and blocking functions are in gemm.c, compiled without AVX-512 flags. */

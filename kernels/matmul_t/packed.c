@@ -17,7 +17,7 @@ kl_status kl_matmul_t_avx2(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
 kl_status kl_matmul_t_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                              float alpha, const float *A, ptrdiff_t lda, const float *B,
                              ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
-    return kl_gemm_t(&kl_gemm_avx512_kernel, 1, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb,
+    return kl_gemm_t(kl_gemm_avx512_kernel(), 1, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb,
                      beta, C, ldc);
 }
 
@@ -44,7 +44,7 @@ size_t kl_matmul_t_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threa
 
 size_t kl_matmul_t_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads;
-    return kl_gemm_scratch(&kl_gemm_avx512_kernel, m, n, k, 1);
+    return kl_gemm_scratch(kl_gemm_avx512_kernel(), m, n, k, 1);
 }
 
 size_t kl_matmul_t_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {

@@ -14,6 +14,6 @@ KL_DECLARE_RELU_BACKWARD(kl_relu_backward_openmp);
 KL_DECLARE_RELU_BACKWARD(kl_relu_backward_span_avx2);   /* the openmp rung's spans */
 KL_DECLARE_RELU_BACKWARD(kl_relu_backward_span_avx512);
 
-#include "relu/relu.h" /* kl_relu_omp_min(threads): elements from which a team pays */
+#include "relu/relu.h" /* kl_relu_omp_min(threads): the size from which a team pays */
 
 #endif

@@ -13,6 +13,6 @@ KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_avx2);
 KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_openmp);
 KL_DECLARE_SGD_MOMENTUM(kl_sgd_momentum_span_avx2);
 
-#include "relu/relu.h" /* kl_relu_omp_min(threads): elements from which a team pays */
+#include "relu/relu.h" /* kl_relu_omp_min(threads): the size from which a team pays */
 
 #endif

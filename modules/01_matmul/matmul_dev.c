@@ -290,9 +290,9 @@ static int test_matmul_blocked(void) {
 // reads it: micro-panels of MR rows stored column by column, slivers of NR columns stored row
 // by row, 64-byte aligned. The micro-kernel then reads two contiguous arrays, whatever lda and
 // ldb are: no conflict misses at n = 1024, no TLB misses, and the copy costs O(mk + kn) against
-// O(mnk) arithmetic. **Block sizes** (`kernels/matmul/blocking.c`): KC so the KC×NR sliver of B
-// takes half of L1, MC so the MC×KC block of A takes half of L2, NC so the KC×NC panel of B
-// takes a quarter of L3; `KL_MATMUL_MC/KC/NC` override them. **beta** is applied on the first
+// O(mnk) arithmetic. **Block sizes** (`kernels/matmul/blocking.c`) come from the cache
+// geometry: KC so the KC×NR sliver of B stays in L1, MC so the MC×KC block of A stays in L2,
+// NC so the KC×NC panel of B stays in L3 (how, after the tests below). **beta** is applied on the first
 // KC block only (beta' = 1 afterwards, the later blocks accumulate). **Fringes**: packed panels
 // are zero-padded past m and n, so a partial tile runs the same micro-kernel and writes back
 // only its valid mr×nr corner; blocks are evened out so none is a sliver, and MC blocks are cut
@@ -319,6 +319,55 @@ static int test_matmul_blocked(void) {
 // %% [code] {"grade_id": "test_matmul_packed", "points": 3, "locked": true}
 static int test_matmul_packed(void) {
     return check_shapes("packed") || check_tile_edges("packed") || check_packed_path("packed");
+}
+
+// %% [markdown]
+// ### Block sizes from the cache geometry
+// MC, KC and NC are not constants: `kernels/matmul/blocking.c` derives them from each cache
+// level's size, associativity and line, after Low et al., "Analytical Modeling Is Enough for
+// High-Performance BLIS" (ACM TOMS, 2016). A W-way cache of S bytes is W **ways** of S/W bytes;
+// a contiguous array of X bytes fills ceil(X / (S/W)) ways of every set it touches, and LRU
+// evicts a whole way's worth at a time. So each level is shared out in ways:
+// - **KC** (L1): the KC×NR micro-panel of B stays while MR×KC micro-panels of A stream past
+//   from L2 (the micro-kernel prefetches A a few steps ahead): ways(B) ≤ W1 − 1, the spare way
+//   for the A stream and the C tile, KC as large as fits. (Low et al. keep all of A's
+//   micro-panel in L1 too; for 32-wide float tiles that halves KC and measured slower.)
+// - **MC** (L2): the MC×KC block of A gets what is left after one way for C and the ways of the
+//   B micro-panel passing through.
+// - **NC** (L3): the KC×NC panel of B gets what is left after one way and the ways of A's block.
+//
+// Where a rung has several micro-kernel shapes (AVX-512: 12×32 and 14×32), the model keeps the
+// one that moves the fewest L1 bytes per flop: per k step MR + NR floats for 2·MR·NR flops, plus
+// the C tile read and written once per KC. A taller tile loads less per flop, but its larger A
+// micro-panel leaves less room for KC. `scripts/tune` can search around this point and store a
+// faster one for this CPU; `KL_MATMUL_MC/KC/NC/SHAPE` override both. The cell prints this
+// machine's geometry, the arithmetic for the blocking that runs, and where it came from.
+
+// %% [code] {"grade_id": "blocking_model", "points": 0}
+static ptrdiff_t ways_of(int level, double bytes) {
+    double way = (double)kl_cpu_cache_bytes(level) / kl_cpu_cache_ways(level);
+    return (ptrdiff_t)ceil(bytes / way);
+}
+
+static int blocking_model(void) {
+    for (int l = 1; l <= 3; l++)
+        printf("    L%d: %zu KiB, %d-way, %d-byte lines: a way is %zu bytes (%s)\n", l,
+               kl_cpu_cache_bytes(l) >> 10, kl_cpu_cache_ways(l), kl_cpu_cache_line(l),
+               kl_cpu_cache_bytes(l) / (size_t)kl_cpu_cache_ways(l), kl_cpu_cache_source(l));
+    ptrdiff_t b[5];
+    if (kl_matmul_blocking(b, 5) != KL_OK) return 1;
+    const ptrdiff_t mr = b[0], nr = b[1], mc = b[2], kc = b[3], nc = b[4], f = sizeof(float);
+    printf("    micro-kernel %tdx%td; KC = %td: B micro-panel %td B = %td ways, A micro-panel %td B"
+           " = %td ways of L1 (of %d)\n", mr, nr, kc, kc * nr * f, ways_of(1, (double)(kc * nr * f)),
+           kc * mr * f, ways_of(1, (double)(kc * mr * f)), kl_cpu_cache_ways(1));
+    printf("    MC = %td: A block %td B = %td ways of L2 (of %d)\n", mc, mc * kc * f,
+           ways_of(2, (double)(mc * kc * f)), kl_cpu_cache_ways(2));
+    printf("    NC = %td: B panel %.1f MiB = %td ways of L3 (of %d; the model caps L3 at 64 MiB)\n",
+           nc, (double)(kc * nc * f) / (1 << 20), ways_of(3, (double)(kc * nc * f)),
+           kl_cpu_cache_ways(3));
+    printf("    this blocking came from the %s (%s)\n", kl_matmul_blocking_source(),
+           kl_matmul_blocking_detail());
+    return 0; /* printing never fails a lesson */
 }
 
 // %% [markdown]
@@ -690,6 +739,7 @@ int main(int argc, char **argv) {
         {"test_matmul_interchange", 2, test_matmul_interchange},
         {"test_matmul_blocked", 3, test_matmul_blocked},
         {"test_matmul_packed", 3, test_matmul_packed},
+        {"blocking_model", 0, blocking_model},
         {"test_matmul_avx2", 3, test_matmul_avx2},
         {"test_matmul_avx512", 2, test_matmul_avx512},
         {"test_matmul_openmp", 3, test_matmul_openmp},
