@@ -98,6 +98,7 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
                                                         ptrdiff_t k, float alpha, operands o,
                                                         float beta, float *c, ptrdiff_t ldc,
                                                         ptrdiff_t cols) {
+    /* BEGIN SOLUTION */
     __m256 acc[MAX_ROWS];
     const __mmask8 m = (__mmask8)((1u << cols) - 1); /* cols in 1..8 */
 #pragma GCC unroll 16
@@ -117,6 +118,7 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
         if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, c + i * ldc), r);
         _mm256_mask_storeu_ps(c + i * ldc, m, r);
     }
+    /* END SOLUTION */
 }
 
 /* A tile of exactly `rows` rows (1..WIDE_ROWS, or up to NARROW_ROWS if cols <= 16): the switch turns the
