@@ -111,7 +111,8 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
         for (int i = 0; i < ROWS; i++)
             acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[i * o.a_row]), bv, acc[i]);
     }
-    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++) {
         __m256 r = _mm256_mul_ps(va, acc[i]);
