@@ -47,9 +47,9 @@ const char *kl_isa_name(kl_isa isa) {
 }
 
 /* Linux sysfs names the cache one core actually sees: .../cpu0/cache/indexN/{level,type,size,
- * ways_of_associativity,coherency_line_size}, size like "32768K". sysconf can be wrong on VMs:
- * on a 2-vCPU Zen 3 it reports the socket's 256 MiB of L3 for a core that sees one 32 MiB CCX
- * slice. */
+ * ways_of_associativity,coherency_line_size}, size like "32768K". sysconf can be wrong in VMs:
+ * it may report the whole socket's L3 for a core that only sees one slice of it, which would
+ * make every L3-derived rule far too big. */
 static int sysfs_read(int index, const char *field, char *buf, size_t cap) {
     char path[112];
     snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, field);

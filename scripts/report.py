@@ -15,42 +15,13 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import validate_report  # noqa: E402
-from course import write_atomic  # noqa: E402
+from kl import schema  # noqa: E402
+from kl.io import write_atomic  # noqa: E402
+from kl.model import (CEILING_TOLERANCE, LEGACY_OPS, flop_op, measured_ceiling,  # noqa: E402,F401
+                      op_table, ops_of)
 
 UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-# What kl_bench records of each op from the C op table (bench.json context "kl_op/<op>"): its
-# dims, its rate (GFLOPS ops are held to the FMA peak, GBps ones to the copy ceilings), its BLIS
-# baseline (same size, same threads) and whether a same-run memcpy of its bytes is timed.
-# LEGACY_OPS stands in for bench.json files written before kl_bench recorded them.
-LEGACY_OPS = {
-    "matmul": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis", "copy": False},
-    "relu": {"dims": ["n"], "rate": "GBps", "blis": "blis_copyv", "copy": True},
-    "layernorm": {"dims": ["rows", "cols"], "rate": "GBps", "blis": "blis_l1", "copy": True},
-    "linear_relu": {"dims": ["m", "n", "k"], "rate": "GFLOPS", "blis": "blis_relu", "copy": False},
-}
-
-
-def op_table(ctx):
-    """{op: {"dims", "rate", "blis", "copy"}} from bench.json's context (LEGACY_OPS without)."""
-    ops = {}
-    for key, val in sorted(ctx.items()):
-        if key.startswith("kl_op/"):
-            kv = dict(part.split("=", 1) for part in val.split(";") if "=" in part)
-            ops[key[len("kl_op/"):]] = {"dims": [d for d in kv.get("dims", "").split(",") if d],
-                                        "rate": kv.get("rate", "GBps"), "blis": kv.get("blis", ""),
-                                        "copy": kv.get("copy") == "memcpy"}
-    return ops or {op: dict(facts) for op, facts in LEGACY_OPS.items()}
-
-
-def ops_of(report):
-    """The op table a report was built with (older reports: LEGACY_OPS)."""
-    return report.get("ops") or LEGACY_OPS
-
-
-def flop_op(ops, op):
-    return ops[op]["rate"] == "GFLOPS"
-
+# The op table (LEGACY_OPS, op_table, ops_of, flop_op) and the ceiling rule live in kl.model.
 # OpenBLAS, the second peer, where kl_bench runs it: cblas_sgemm, and for linear_relu cblas_sgemm
 # then the same separate bias+ReLU pass as blis_relu. The "best peer" of a result is whichever
 # of the two baselines was faster at the same size and threads.
@@ -86,7 +57,6 @@ TARGETS = (
     {"id": "relu-copy-1mib", "op": "relu", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
     {"id": "layernorm-copy-1mib", "op": "layernorm", "measure": "copy", "min": 0.90, "threads": (1, 2), "within": ("ws_bytes", 1 << 20, None)},
 )
-
 
 class BadInput(Exception):
     pass
@@ -193,14 +163,12 @@ def build_report(bench, memory):
 
     def ceiling_for(op, f):
         t = f["threads"]
-        if flop_op(ops, op):  # the machine's peak: its best ISA at this thread count
-            c = [r for r in fma if r["threads"] == t and r["gflops"]]
-            best = max(c, key=lambda r: r["gflops"], default=None)
-            return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
-        # the faster way to move bytes at the working set's level: vector loop or memcpy
-        c = [r for r in copy if r["threads"] == t and r["level"] == f.get("ws") and r["gbps"]]
-        best = max(c, key=lambda r: r["gbps"], default=None)
-        return (f"{best['method']}/{best['level']}/threads:{t}", best["gbps"]) if best else (None, None)
+        best = measured_ceiling({"fma": fma, "copy": copy}, flop_op(ops, op), t, f.get("ws"))
+        if best is None:
+            return None, None
+        if flop_op(ops, op):
+            return f"fma/{best['isa']}/threads:{t}", best["gflops"]
+        return f"{best['method']}/{best['level']}/threads:{t}", best["gbps"]
 
     results = []
     for name, op, variant, f, real, e in parsed:
@@ -488,8 +456,9 @@ def size_str(s):
 
 
 def above_ceiling(report):
-    """Results faster than their ceiling (beyond 5%): only a noisy run measures a ceiling low."""
-    return [r for r in report["results"] if (r["fraction_of_ceiling"] or 0) > 1.05]
+    """Results faster than their ceiling beyond kl.model's tolerance: only a noisy run measures
+    a ceiling low."""
+    return [r for r in report["results"] if (r["fraction_of_ceiling"] or 0) > 1 + CEILING_TOLERANCE]
 
 
 def noise_note(report):
@@ -722,7 +691,7 @@ def main(argv=None):
         if memory is not None and not isinstance(memory, dict):
             raise BadInput(f"memory {args.memory}: must be a JSON object")
         report = build_report(bench, memory)
-        found = validate_report.problems(report)
+        found = schema.problems(report)
         if found:
             raise BadInput("the report breaks its own schema (a report.py bug):\n  " + "\n  ".join(found))
         for out in (args.json_out, args.md_out):

@@ -43,7 +43,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from course import write_atomic  # noqa: E402
+from kl.io import write_atomic  # noqa: E402
+from kl.model import bytes_per_call, intensity, ops_of  # noqa: E402
 import report as report_py  # noqa: E402  scripts/report.py: copy fractions, targets, bounds
 
 PROG = "report_html.py"
@@ -83,8 +84,8 @@ def load_report(path):
     except (OSError, UnicodeDecodeError) as e:
         raise BadReport(f"{path}: cannot read ({e})") from None
     try:
-        import validate_report
-        probs = validate_report.problems(report)
+        from kl import schema
+        probs = schema.problems(report)
     except ImportError as e:  # jsonschema missing: check the minimum we need by hand
         print(f"{PROG}: warning: schema not checked ({e}); checking required keys only", file=sys.stderr)
         probs = [] if isinstance(report, dict) else ["top level: must be a JSON object"]
@@ -100,7 +101,7 @@ def load_report(path):
 def with_derived_fields(report):
     """Fill in fraction_of_copy and targets when the report predates them; True if it did."""
     derived = False
-    ops = report_py.ops_of(report)
+    ops = ops_of(report)
     if any(ops.get(r["op"], {}).get("copy") and "fraction_of_copy" not in r for r in report["results"]):
         report_py.add_copy_fractions(report["results"], ops)
         derived = True
@@ -138,37 +139,6 @@ def ok_results(report):
 def matmul_n(r):
     s = r["size"]
     return s.get("n", s.get("m"))
-
-
-def legacy_work(r):
-    """(flops, bytes) per call for reports written before kl_bench recorded them (the C op
-    table's models, kernels/<op>/<op>_op.c, as they were then)."""
-    s, op = r["size"], r["op"]
-    if op in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
-        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
-        return 2 * m * n * k, 4 * (m * k + k * n + m * n + (n if op == "linear_relu" else 0))
-    if op == "relu":
-        return s["n"], 8 * s["n"]
-    if op == "layernorm":
-        rows, cols = s["rows"], s["cols"]
-        return 8 * rows * cols, 4 * (2 * rows * cols + 2 * cols + 2 * rows)
-    return None, None
-
-
-def work(r):
-    """(flops, bytes) of one call: from the report (kl_bench's op table), else legacy_work."""
-    if r.get("flops") is not None and r.get("bytes") is not None:
-        return r["flops"], r["bytes"]
-    return legacy_work(r)
-
-
-def bytes_per_call(r):
-    return work(r)[1]
-
-
-def intensity(r):
-    flops, moved = work(r)
-    return flops / moved if flops is not None and moved else None
 
 
 def gflops(r):

@@ -9,32 +9,10 @@ import json
 import pathlib
 import sys
 
-SCHEMA_DIR = pathlib.Path(__file__).resolve().parent.parent / "reports" / "schema"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from kl.schema import SCHEMA_DIR, problems, schema_for  # noqa: E402  (also imported as a module)
 
-
-def schema_for(version):
-    path = SCHEMA_DIR / f"report.v{version}.schema.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
-
-
-def problems(report):
-    """Every way `report` (parsed JSON) breaks its schema, as 'path: message' strings."""
-    import jsonschema  # imported here so --help works without it
-
-    if not isinstance(report, dict):
-        return ["top level: must be a JSON object"]
-    version = report.get("schema_version")
-    schema = schema_for(version) if isinstance(version, int) else None
-    if schema is None:
-        return [f"schema_version: {version!r} has no schema in {SCHEMA_DIR}"]
-    validator = jsonschema.Draft7Validator(schema)
-    out = []
-    for err in sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(p) for p in err.absolute_path) or "top level"
-        out.append(f"{where}: {err.message}")
-    return out
+__all__ = ["SCHEMA_DIR", "problems", "schema_for", "main"]
 
 
 def main(argv=None):

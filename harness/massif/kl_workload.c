@@ -6,6 +6,8 @@
  *   kl_workload --list                              print "op variant rung isa available" per line
  *                                                   (isa: what it runs here, kl_variant_isa)
  *   kl_workload --blis-info                         print BLIS's version and sub-configuration as JSON
+ *   kl_workload --shape OP                          print "D0 D1 D2": the largest of the op's
+ *                                                   quick kl_bench shapes (a profile's default)
  *
  * OP is matmul, relu, layernorm or linear_relu; VARIANT is a registry name or "blis". Sizes are
  * (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm, as
@@ -36,7 +38,7 @@
 
 static void usage(FILE *f) {
     fputs("usage: kl_workload OP VARIANT D0 D1 D2 [--threads T] [--predict]\n"
-          "       kl_workload --list | --blis-info | --help\n"
+          "       kl_workload --list | --blis-info | --shape OP | --help\n"
           "Runs one call of a kernellab variant (or \"blis\") for Valgrind Massif.\n"
           "OP: matmul or linear_relu (D0..D2 = m n k), relu (n 0 0), layernorm (rows cols 0).\n"
           "--predict prints {\"io_bytes\", \"scratch_bytes\", \"predicted_bytes\"} and runs nothing.\n",
@@ -71,6 +73,18 @@ static int list_variants(void) {
     return 0;
 }
 
+static int print_shape(const char *name) {
+    const kl_op_desc *op = kl_op_desc_named(name);
+    ptrdiff_t shapes[16][KL_OP_MAX_DIMS];
+    size_t n = op ? op->bench_shapes(1, shapes, 16) : 0;
+    if (n == 0 || n > 16) {
+        fprintf(stderr, "kl_workload: no op named '%s' with quick shapes\n", name);
+        return 2;
+    }
+    printf("%td %td %td\n", shapes[n - 1][0], shapes[n - 1][1], shapes[n - 1][2]);
+    return 0;
+}
+
 static int blis_info(void) {
     char how[160];
     kl_blis_prepare(how, sizeof how);
@@ -87,6 +101,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout), 0;
         if (strcmp(argv[i], "--list") == 0) return list_variants();
         if (strcmp(argv[i], "--blis-info") == 0) return blis_info();
+        if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) return print_shape(argv[i + 1]);
         if (strcmp(argv[i], "--predict") == 0) predict = 1;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             char *end;

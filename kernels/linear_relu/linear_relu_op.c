@@ -21,24 +21,16 @@ static kl_status call(const kl_variant *v, const kl_op_args *a) {
                               a->ld[B], a->buf[BIAS], a->buf[C], a->ld[C]);
 }
 
-/* Sampled, above 2^27 multiply-adds: the first and last 16 rows and every 8th (row i of C
- * depends only on row i of A, so each checked row is checked exactly). */
+/* Row i of C against the float64 oracle (it depends only on row i of A). */
+static double check_row(const kl_op_args *a, ptrdiff_t i, ptrdiff_t *where) {
+    return kl_check_linear_relu(1, a->d[1], a->d[2], a->buf[A] + i * a->ld[A], a->ld[A], a->buf[B],
+                                a->ld[B], a->buf[BIAS], a->buf[C] + i * a->ld[C], a->ld[C], where);
+}
+
+/* Sampled, whole rows of C (kl_op_check_rows). */
 static double check(const kl_op_args *a, int sample, ptrdiff_t *where) {
-    const ptrdiff_t m = a->d[0], n = a->d[1], k = a->d[2];
-    int all = !sample || (double)m * n * k <= (double)(1 << 27);
-    if (all)
-        return kl_check_linear_relu(m, n, k, a->buf[A], a->ld[A], a->buf[B], a->ld[B],
-                                    a->buf[BIAS], a->buf[C], a->ld[C], where);
-    double worst = 0;
-    for (ptrdiff_t i = 0; i < m; i++) {
-        if (!(i < 16 || i >= m - 16 || i % 8 == 0)) continue;
-        ptrdiff_t at;
-        double w = kl_check_linear_relu(1, n, k, a->buf[A] + i * a->ld[A], a->ld[A], a->buf[B],
-                                        a->ld[B], a->buf[BIAS], a->buf[C] + i * a->ld[C],
-                                        a->ld[C], &at);
-        if (w > worst || w != w) worst = w, *where = i * a->ld[C] + at;
-    }
-    return worst;
+    return kl_op_check_rows(a, sample, a->d[0], (double)a->d[1] * a->d[2], a->ld[C], check_row,
+                            where);
 }
 
 /* Square sizes, an MLP layer (batch 256, 768 -> 3072 as in a BERT-base feed-forward), and the

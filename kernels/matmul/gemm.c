@@ -208,15 +208,14 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
  * One barrier per panel, not two: panels alternate between two buffers, Bp[0] and Bp[1], so the
  * barrier after packing panel q says both "Bp[q % 2] is complete" and "everybody is done with
  * panel q - 1", whose buffer is the one panel q + 1 is packed into. A thread that finishes its
- * blocks early packs its share of the next panel instead of waiting. This matters on this
- * shared 2-vCPU VM, where other tenants' processes preempt our threads and every barrier waits
- * for the thread that was delayed: at n = 1024 on 2 threads, in runs interleaved call by call
- * with the two-barrier version, medians while the machine was busy were 60 vs 54 GFLOP/s
- * (quiet: the same, ~155). Handing out MC blocks dynamically or packing all of k at once
- * (one barrier per call) measured no better, so the simple static split stays.
+ * blocks early packs its share of the next panel instead of waiting. This matters on a shared
+ * machine, where other processes preempt our threads and every barrier waits for the thread
+ * that was delayed (modules/01_matmul/README.md has the measurement). Handing out MC blocks
+ * dynamically or packing all of k at once (one barrier per call) were no better, so the simple
+ * static split stays.
  *
- * Why ic (the 3rd loop) and not jr (the 2nd): on this 2-core Zen 3 each core has a private L2
- * and they share L3. Splitting ic gives each core its own A block in its own L2 and shares the
+ * Why ic (the 3rd loop) and not jr (the 2nd): where each core has a private L2 and the cores
+ * share L3. Splitting ic gives each core its own A block in its own L2 and shares the
  * B panel through L3, where it lives anyway. Splitting jr needs both cores to read the same
  * A block (so it sits in both L2s, half of each wasted) and a barrier per MC block. jr
  * balances better when m is small and n large (ic gives each thread whole MR panels of rows:

@@ -22,34 +22,19 @@ static kl_status call(const kl_variant *v, const kl_op_args *a) {
                          a->ld[B], a->p[1], a->buf[C], a->ld[C]);
 }
 
-/* The oracle is O(mnk) with a large constant (it walks B down its columns). Sampled, above
- * 2^27 multiply-adds it checks whole rows of C (row i depends only on row i of A, so a row is
- * checked exactly): the first and last 8 and rows `step` apart in between, ~2^26
- * multiply-adds in all. step is odd and not a multiple of 3, so the checked rows land on every
- * row of a 4-, 6- or 12-row register tile. */
-static double check(const kl_op_args *a, int sample, ptrdiff_t *where) {
-    const ptrdiff_t m = a->d[0], n = a->d[1], k = a->d[2];
+/* Row i of C against the float64 oracle (it depends only on row i of A). */
+static double check_row(const kl_op_args *a, ptrdiff_t i, ptrdiff_t *where) {
     const float *C0 = a->initial[C] ? a->initial[C] : a->buf[C]; /* beta 0 reads no C0 */
-    ptrdiff_t step = 1, edge = 8;
-    if (sample && (double)m * n * k > (double)(1 << 27)) {
-        ptrdiff_t inner = (1 << 26) / (n * k) - 2 * edge;
-        step = m / (inner > 8 ? inner : 8);
-        if (step < 1) step = 1;
-        while (step % 2 == 0 || step % 3 == 0) step++;
-    }
-    if (step == 1)
-        return kl_check_matmul(m, n, k, a->p[0], a->buf[A], a->ld[A], a->buf[B], a->ld[B],
-                               a->p[1], C0, a->buf[C], a->ld[C], where);
-    double worst = 0;
-    for (ptrdiff_t i = 0; i < m; i++) {
-        if (!(i < edge || i >= m - edge || i % step == 0)) continue;
-        ptrdiff_t at;
-        double w = kl_check_matmul(1, n, k, a->p[0], a->buf[A] + i * a->ld[A], a->ld[A],
-                                   a->buf[B], a->ld[B], a->p[1], C0 + i * a->ld[C],
-                                   a->buf[C] + i * a->ld[C], a->ld[C], &at);
-        if (w > worst || w != w) worst = w, *where = i * a->ld[C] + at;
-    }
-    return worst;
+    return kl_check_matmul(1, a->d[1], a->d[2], a->p[0], a->buf[A] + i * a->ld[A], a->ld[A],
+                           a->buf[B], a->ld[B], a->p[1], C0 + i * a->ld[C],
+                           a->buf[C] + i * a->ld[C], a->ld[C], where);
+}
+
+/* The oracle is O(mnk) with a large constant (it walks B down its columns): sampled, whole rows
+ * of C (kl_op_check_rows). */
+static double check(const kl_op_args *a, int sample, ptrdiff_t *where) {
+    return kl_op_check_rows(a, sample, a->d[0], (double)a->d[1] * a->d[2], a->ld[C], check_row,
+                            where);
 }
 
 static size_t bench_shapes(int quick, ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap) {

@@ -1,6 +1,6 @@
 /* Rung 5 (AVX2 + FMA): the packed driver of rung 4 with a 6 x 16 intrinsics micro-kernel.
- * Zen 3 / Haswell-class cores retire two 8-wide FMAs per cycle with a 4-cycle latency, so at
- * least 8 independent accumulators are needed to keep both pipes busy. 6 x 16 holds 12 of them
+ * A core with two 8-wide FMA pipes and a 4-cycle FMA latency (Haswell and later) needs at
+ * least 8 independent accumulators to keep both pipes busy. 6 x 16 holds 12 of them
  * (c[6][2], 8 floats each) + 2 registers for a row of B + 1 broadcast of A = 15 of 16 ymm.
  * Per k step: 2 loads of B, 6 broadcasts of A, 12 FMAs (6 cycles): loads stay under 2/cycle.
  *
@@ -20,7 +20,8 @@ static inline void row_masks(ptrdiff_t nr, __m256i *m0, __m256i *m1) {
 
 /* c[mr][nr] = alpha * acc + beta * c for the valid corner; beta == 0 never reads c.
  * Rows past mr are skipped; columns past nr are masked (no bounce buffer). Masked loads and
- * stores are microcoded on Zen 3, so full-width rows use plain ones. */
+ * stores are microcoded on some cores (AMD's before Zen 4 among them), so full-width rows use
+ * plain ones. */
 static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR][2], float alpha,
                                                              float beta, float *c, ptrdiff_t ldc,
                                                              ptrdiff_t mr, ptrdiff_t nr) {
@@ -112,7 +113,7 @@ static void pack_a_6(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, p
                 _mm256_permute2f128_ps(v2, v6, 0x31), _mm256_permute2f128_ps(v3, v7, 0x31)};
             /* 8-float stores 6 apart, in order: each one's 2 junk lanes are overwritten by the
              * next. The last stores exactly 6 (never past the panel). Masked stores are
-             * microcoded on Zen 3 and made this slower than the scalar loop. */
+             * microcoded on some cores, where they are slower than the scalar loop. */
             for (int q = 0; q < 7; q++) _mm256_storeu_ps(Ap + (p + q) * MR, t[q]);
             _mm_storeu_ps(Ap + (p + 7) * MR, _mm256_castps256_ps128(t[7]));
             _mm_storel_pi((__m64 *)(Ap + (p + 7) * MR + 4), _mm256_extractf128_ps(t[7], 1));

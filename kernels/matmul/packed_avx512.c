@@ -98,6 +98,7 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
                                                         ptrdiff_t k, float alpha, operands o,
                                                         float beta, float *c, ptrdiff_t ldc,
                                                         ptrdiff_t cols) {
+    /* BEGIN SOLUTION */
     __m256 acc[MAX_ROWS];
     const __mmask8 m = (__mmask8)((1u << cols) - 1); /* cols in 1..8 */
 #pragma GCC unroll 16
@@ -110,13 +111,15 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
         for (int i = 0; i < ROWS; i++)
             acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[i * o.a_row]), bv, acc[i]);
     }
-    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256 va = _mm256_set1_ps(alpha);
+    const __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++) {
         __m256 r = _mm256_mul_ps(va, acc[i]);
         if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, c + i * ldc), r);
         _mm256_mask_storeu_ps(c + i * ldc, m, r);
     }
+    /* END SOLUTION */
 }
 
 /* A tile of exactly `rows` rows (1..WIDE_ROWS, or up to NARROW_ROWS if cols <= 16): the switch turns the

@@ -168,6 +168,28 @@ size_t kl_op_stream_shapes(int quick, double bytes_per_n, ptrdiff_t small,
     return count;
 }
 
+double kl_op_check_rows(const kl_op_args *a, int sample, ptrdiff_t rows, double madds_per_row,
+                        ptrdiff_t ld_out,
+                        double (*check_row)(const kl_op_args *a, ptrdiff_t i, ptrdiff_t *where),
+                        ptrdiff_t *where) {
+    const ptrdiff_t edge = 8;
+    ptrdiff_t step = 1;
+    if (sample && (double)rows * madds_per_row > (double)(1 << 27)) {
+        ptrdiff_t inner = (ptrdiff_t)((double)(1 << 26) / madds_per_row) - 2 * edge;
+        step = rows / (inner > 8 ? inner : 8);
+        if (step < 1) step = 1;
+        while (step % 2 == 0 || step % 3 == 0) step++;
+    }
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        if (step > 1 && !(i < edge || i >= rows - edge || i % step == 0)) continue;
+        ptrdiff_t at = -1;
+        double w = check_row(a, i, &at);
+        if (w > worst || w != w) worst = w, *where = i * ld_out + at;
+    }
+    return worst;
+}
+
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a) {
     if (!v || !a || !a->op || v->op != a->op->op) return KL_EINVAL;
     return a->op->call(v, a);

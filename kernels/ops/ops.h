@@ -157,6 +157,17 @@ void kl_op_args_reset(kl_op_args *a);
 size_t kl_op_stream_shapes(int quick, double bytes_per_n, ptrdiff_t small,
                            ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_t cap);
 
+/* A sampled check of a GEMM-like op whose row i of the output depends only on row i of the
+ * inputs (matmul, linear_relu): check_row(a, i, where) is each row's float64 check. With sample
+ * and more than 2^27 multiply-adds (rows x madds_per_row) it checks the first and last 8 rows and
+ * rows `step` apart, ~2^26 multiply-adds in all, step odd and not a multiple of 3 so the rows land
+ * on every row of a 4-, 6-, 12- or 14-row register tile; else every row. Worst ratio; *where the
+ * flat index (row i * ld_out + column). */
+double kl_op_check_rows(const kl_op_args *a, int sample, ptrdiff_t rows, double madds_per_row,
+                        ptrdiff_t ld_out,
+                        double (*check_row)(const kl_op_args *a, ptrdiff_t i, ptrdiff_t *where),
+                        ptrdiff_t *where);
+
 /* Convenience: a->op->call(v, a), and a->op->check(a, sample, where). */
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a);
 double kl_op_check(const kl_op_args *a, int sample, ptrdiff_t *where);

@@ -5,15 +5,15 @@ time, same case) that any of the report's passing variants reached; a report's s
 geometric mean of those over the benchmark set, so implementing one more rung never lowers it.
 Shared by scripts/leaderboard and scripts/grade so both score the same way."""
 import math
-import os
-import sys
 from collections import Counter
 
-from . import ROOT, untrusted_json
+from kl import schema
+from kl.model import CEILING_TOLERANCE, measured_ceiling
+
+from . import untrusted_json
 from .machine_record import ENVELOPE, MACHINE_FIELDS, case_key, case_label
 
-# Measurement noise allowance before a figure counts as "above the measured ceiling".
-CEILING_TOLERANCE = 0.10
+# The ceiling rule (which ceiling applies, and the noise allowed above it) is kl.model's.
 # Recomputed figures (rates from work/time, speedups, the machine record's copies) may differ this much.
 CONSISTENCY = 0.02
 MAX_REASONS = 3
@@ -30,16 +30,11 @@ def load(path):
 
 
 def schema_problems(report):
-    """Schema problems via scripts/validate_report.py (python3-jsonschema); the grader's
+    """Schema problems via kl.schema (python3-jsonschema); the grader's
     envelope (machine id, signature) is not part of the schema."""
     if isinstance(report, dict):
         report = {k: v for k, v in report.items() if k not in ENVELOPE}
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    try:
-        import validate_report
-    finally:
-        sys.path.pop(0)
-    return validate_report.problems(report)
+    return schema.problems(report)
 
 
 def not_implemented(error):
@@ -70,14 +65,11 @@ def work(r):
 
 def _ceiling(ceilings, r):
     """(name, value) of the measured ceiling for result r, or (None, None)."""
-    t = r["threads"]
-    if r["metric"] == "GFLOP/s":  # matmul, linear_relu: the FMA peak
-        rows = [x for x in ceilings["fma"] if x["threads"] == t and x.get("gflops")]
-        best = max(rows, key=lambda x: x["gflops"], default=None)
-        return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if best else (None, None)
-    rows = [x for x in ceilings["copy"] if x["threads"] == t and x["level"] == r["size"].get("ws") and x.get("gbps")]
-    best = max(rows, key=lambda x: x["gbps"], default=None)  # the faster method is the roof
-    return (f"copy/{best['level']}/threads:{t}", best["gbps"]) if best else (None, None)
+    t, flops = r["threads"], r["metric"] == "GFLOP/s"
+    best = measured_ceiling(ceilings, flops, t, r["size"].get("ws"))
+    if best is None:
+        return None, None
+    return (f"fma/{best['isa']}/threads:{t}", best["gflops"]) if flops else (f"copy/{best['level']}/threads:{t}", best["gbps"])
 
 
 def _trusted_best(rows):
