@@ -116,7 +116,11 @@ int main(void) {
     enum { STEPS = 200 };
     float loss[STEPS];
     mlp m;
+    kl_stub_reset();
     kl_status s = run("best", &train, 64, STEPS, loss, &m);
+    if (s != KL_OK) /* a student tree names the first stub a step reached */
+        printf("     training stopped: %s%s%s\n", kl_status_str(s), kl_stub_reached() ? ": write " : "",
+               kl_stub_reached() ? kl_stub_reached() : "");
     double first = 0, last = 0, acc = 0;
     for (int i = 0; i < 20; i++) first += loss[i] / 20, last += loss[STEPS - 20 + i] / 20;
     mlp_ops best;
