@@ -218,9 +218,9 @@ def run_array(parser, args, out, students, names, index):
            f"--output={sub}/task-%a.log", f"--chdir={os.getcwd()}", "--export=ALL"]
     # every task signs with the submitter's key, never with one a node makes up for itself
     env["KL_GRADER_KEY"] = os.path.abspath(signing.key_path(getattr(args, "key", None)))
-    # A benchmark owns its node (timings never share cores); a correctness-only grade needs
-    # the cores its build uses.
-    cmd += ["--exclusive"] if bench else [f"--cpus-per-task={getattr(args, 'jobs', 1)}"]
+    # Every grade times its rungs (the speed races), and a benchmark too: a task owns its node,
+    # so timings never share cores.
+    cmd += ["--exclusive"]
     cmd += [f"--partition={args.partition}"] if args.partition else []
     cmd += [f"--time={args.time}"] if args.time else []
     r = subprocess.run(cmd + [script], env=env, capture_output=True, text=True, timeout=120)
@@ -230,7 +230,7 @@ def run_array(parser, args, out, students, names, index):
     job = r.stdout.strip().split(";")[0]
     t_submit = time.time()
     print(f"==> Slurm job {job}: {len(students)} tasks"
-          f" ({'exclusive nodes' if bench else 'shared nodes'}), logs in {sub}", flush=True)
+          f" (exclusive nodes{'' if bench else ', no benchmark'}), logs in {sub}", flush=True)
     # Ctrl-C, kill or a closed terminal cancels the job: no task grades on unwatched.
     previous = {s: signal.signal(s, interrupted) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
