@@ -44,7 +44,7 @@ dest={out}/${{names[$i]}}
 rm -rf "$stage"
 mkdir -p "$stage" "$node_files" "$dest" || exit 1
 find "$node_files" -maxdepth 1 -type f ! -name '.*' -exec cp -p {{}} "$stage"/ \;
-{grade} --out "$stage" {options} "${{students[$i]}}"
+{grade} --out "$stage" {options} -- "${{students[$i]}}"
 rc=$?
 src=$(find "$stage" -mindepth 2 -maxdepth 2 -name grade.json -printf '%h\\n' | head -n 1)
 [ -n "$src" ] || {{ echo "grade wrote no grade.json (exit $rc)" >&2; exit $(( rc ? rc : 1 )); }}
