@@ -12,12 +12,14 @@ ISA_FLAGS = {"avx2": {"avx2", "fma"}, "avx512": {"avx512f", "avx512bw", "avx512d
 
 # The speed rules: op -> (stated size D0 D1 D2, the instructor's scalar rung it is raced
 # against, the rungs that must beat it, by this factor). ReLU's factor is lower: at -O3 the
-# compiler already vectorizes the naive loop for SSE, so 8-wide AVX2 is about 2x, not more.
+# compiler already vectorizes the naive loop for SSE, so 8-wide AVX2 is at most 2x, and less
+# than a microsecond per call leaves fixed costs in the figure (on a Zen 4, AVX2 measured
+# 1.6-2.5x the naive rung at n = 4096 over six races; a rung that calls the scalar one, 1.0x).
 # Sizes are in the quick benchmark set, so the grader's timing there also checks the
 # report's figure. --speedup-factor replaces every factor.
 SPEED_RACES = {
     "matmul": ((128, 128, 128), "naive", ("avx2", "avx512", "openmp"), 2.0),
-    "relu": ((4096, 0, 0), "naive", ("avx2", "avx512"), 1.5),
+    "relu": ((4096, 0, 0), "naive", ("avx2", "avx512"), 1.25),
     "layernorm": ((256, 1024, 0), "naive", ("avx2", "avx512", "openmp"), 2.0),
 }
 SPEED_POINTS = 1

@@ -168,17 +168,18 @@ FAILED = {3: "wrong result", 4: "the rung returned an error"}
 
 def zero_call_limit(run_timer, op, variant, dims, threads):
     """The most CPU seconds a student's 0-call timer run may take beside its one call: twice
-    the instructor's (median of 3; one call and one oracle check) plus 20 ms for the sandbox
-    (bwrap costs 6-8 ms of CPU). A kernel
-    that makes the 0-call run slow (so REPS calls look cheap) is refused by observe()."""
+    the instructor's (median of 3; one call and one oracle check), run by run_timer in the
+    same sandbox as the student's (so bwrap's cost, which differs between machines, is in
+    both), plus 10 ms of noise. A kernel that makes the 0-call run slow (so REPS calls look
+    cheap) is refused by observe()."""
     args = [op, variant, *map(str, dims), str(threads), "0"]
-    return 2 * statistics.median(run_timer(args)[1] for _ in range(3)) + 0.02
+    return 2 * statistics.median(run_timer(args)[1] for _ in range(3)) + 0.01
 
 
 def observe(run_timer, op, variant, dims, threads, budget=0.15, max_reps=1 << 20, zero_call_limit=None):
     """Seconds per call of one rung, from the CPU time the kernel accounted to whole
     processes (what a loaded, shared machine disturbs least, and nothing inside can rewrite):
-    median over 3 of (time of REPS calls) - (time of 0 calls), divided by REPS; REPS grows
+    median over 5 of (time of REPS calls) - (time of 0 calls), divided by REPS; REPS grows
     until the calls take `budget` seconds. run_timer(args) -> (returncode, seconds).
     (None, why) on failure, which includes REPS calls costing no more than 0 calls, and a
     0-call run slower than zero_call_limit seconds (see zero_call_limit())."""
@@ -196,7 +197,7 @@ def observe(run_timer, op, variant, dims, threads, budget=0.15, max_reps=1 << 20
             break
         reps = min(max_reps, reps * max(2, int(budget / max(t - base, 1e-4))))
     samples, bases = [], []
-    for _ in range(3):  # interleaved: the machine's load changes both alike
+    for _ in range(5):  # interleaved: the machine's load changes both alike
         rc0, b = run_timer(args(0))
         rc, t = run_timer(args(reps))
         if rc != 0 or rc0 != 0:
