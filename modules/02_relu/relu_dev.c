@@ -144,9 +144,10 @@ static int check_rung(const char *name) {
 
 // %% [markdown]
 // ## Rung 1: naive
-// One element per iteration. `!(v <= 0)` rather than `v > 0` keeps NaN. GCC does not
-// vectorise this loop with the portable flags this library ships (SSE2 has no blend), and
-// compiles the select to a compare and a **branch** (`comiss; jb`). On the lesson's random
+// One element per iteration. `!(v <= 0)` rather than `v > 0` keeps NaN. The library builds
+// this file without the vectorizer (`-fno-tree-vectorize`: at -O3 GCC would turn the loop into
+// SSE code with a compare and a mask), so the rung stays scalar and the SIMD rungs' gain over
+// it is their own. GCC compiles the select to a compare and a **branch** (`comiss; jb`). On the lesson's random
 // inputs half the signs are negative, unpredictably, so about half the branches mispredict
 // (~15 cycles each): on a Zen 3 VM, for example, about 1.5 GB/s on random signs against about
 // 6 GB/s on inputs whose sign pattern the predictor learns. Far under any memory roof either

@@ -11,15 +11,15 @@ import re
 ISA_FLAGS = {"avx2": {"avx2", "fma"}, "avx512": {"avx512f", "avx512bw", "avx512dq", "avx512vl"}}
 
 # The speed rules: op -> (stated size D0 D1 D2, the instructor's scalar rung it is raced
-# against, the rungs that must beat it, by this factor). ReLU's factor is lower: at -O3 the
-# compiler already vectorizes the naive loop for SSE, so 8-wide AVX2 is at most 2x, and less
-# than a microsecond per call leaves fixed costs in the figure (on a Zen 4, AVX2 measured
-# 1.6-2.5x the naive rung at n = 4096 over six races; a rung that calls the scalar one, 1.0x).
+# against, the rungs that must beat it, by this factor). The naive rungs are scalar code:
+# matmul's and LayerNorm's are led by float reductions, which the compiler keeps in order
+# (scalar), and ReLU's naive.c is built without the vectorizer (kernels/meson.build). On a Zen 4 the AVX2 ReLU
+# measured 13x the naive one at n = 4096, and a rung that calls the scalar one 1.0x.
 # Sizes are in the quick benchmark set, so the grader's timing there also checks the
 # report's figure. --speedup-factor replaces every factor.
 SPEED_RACES = {
     "matmul": ((128, 128, 128), "naive", ("avx2", "avx512", "openmp"), 2.0),
-    "relu": ((4096, 0, 0), "naive", ("avx2", "avx512"), 1.25),
+    "relu": ((4096, 0, 0), "naive", ("avx2", "avx512"), 2.0),
     "layernorm": ((256, 1024, 0), "naive", ("avx2", "avx512", "openmp"), 2.0),
 }
 SPEED_POINTS = 1
