@@ -31,7 +31,7 @@ Intensities used for the roofline (compulsory traffic, float32):
 Exit status 0 on success; 1 when report.json is missing, unreadable, not JSON or not valid
 against its schema (nothing is written then); 2 on bad usage. A report written before
 fraction_of_copy and targets existed gets both computed here from its own results
-(scripts/report.py's add_copy_fractions and evaluate_targets), and the page says so.
+(kl.targets' add_copy_fractions and evaluate_targets), and the page says so.
 """
 import argparse
 import base64
@@ -45,7 +45,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kl.io import write_atomic  # noqa: E402
 from kl.model import bytes_per_call, intensity, ops_of  # noqa: E402
-import report as report_py  # noqa: E402  scripts/report.py: copy fractions, targets, bounds
+from kl.targets import (TARGETS, TRAFFIC_BOUNDS, add_copy_fractions, add_peer_speedups,  # noqa: E402
+                        evaluate_targets)
+from kl.text import target_case_str  # noqa: E402
 
 PROG = "report_html.py"
 LEVELS = ["L1", "L2", "L3", "DRAM"]
@@ -54,7 +56,7 @@ BLIS_COLOR = "#111111"
 OPENBLAS_COLOR = "#6c3483"
 PEER_STYLE = {"blis": {"color": BLIS_COLOR, "marker": "s"}, "openblas": {"color": OPENBLAS_COLOR, "marker": "D"}}
 ROOF_COLOR = "#c0392b"
-BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (report_py.TRAFFIC_BOUNDS)
+BOUND_COLOR = "#7f8c8d"  # LayerNorm's traffic bounds (kl.targets.TRAFFIC_BOUNDS)
 BOUND_STYLE = {"traffic_1pass": "-.", "traffic_2pass": (0, (7, 2, 1, 2, 1, 2))}  # not ":" (ceilings)
 VARIANT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
@@ -103,12 +105,12 @@ def with_derived_fields(report):
     derived = False
     ops = ops_of(report)
     if any(ops.get(r["op"], {}).get("copy") and "fraction_of_copy" not in r for r in report["results"]):
-        report_py.add_copy_fractions(report["results"], ops)
+        add_copy_fractions(report["results"], ops)
         derived = True
     if any("speedup_vs_best_peer" not in r for r in report["results"]):
-        report_py.add_peer_speedups(report["results"])
+        add_peer_speedups(report["results"])
     if "targets" not in report:
-        report["targets"] = report_py.evaluate_targets(report)
+        report["targets"] = evaluate_targets(report)
         derived = True
     return derived
 
@@ -258,7 +260,7 @@ def peer_targets(report):
     out = []
     for t in report.get("targets") or []:
         if t["measure"] == "peer" and t["op"] == "matmul":
-            tgt = next((x for x in report_py.TARGETS if x["id"] == t["id"]), None)
+            tgt = next((x for x in TARGETS if x["id"] == t["id"]), None)
             lo, hi = tgt["within"][1:] if tgt and "within" in tgt else (None, None)
             out += [(n, lo, hi, t["min"]) for n in t["threads"]]
     return out
@@ -329,7 +331,7 @@ def plot_bandwidth(report, results, op, title):
                              if r["variant"] == v and r["threads"] == t)
                 if pts:
                     label = f"BLIS ({v})" if kind == "blis" else f"copy roof ({v}, same bytes)"
-                    line = (bound_line(v) if v in report_py.TRAFFIC_BOUNDS
+                    line = (bound_line(v) if v in TRAFFIC_BOUNDS
                             else {"label": label, "color": color, "linestyle": style})
                     ax.plot(*zip(*pts), linewidth=2.2 if kind == "blis" else 1.6, marker="s", markersize=4,
                             **line)
@@ -372,7 +374,7 @@ def plot_copy_fraction(report, results):
                 sizes.append(size_label(r))
         top = max([1.2] + [r["fraction_of_copy"] * 1.08 for r in rs])
         kernels, blis = variants_in_order(rs, op, "kernel"), variants_in_order(rs, op, "blis")
-        bounds = [v for v in variants_in_order(rs, op, "roof") if v in report_py.TRAFFIC_BOUNDS]
+        bounds = [v for v in variants_in_order(rs, op, "roof") if v in TRAFFIC_BOUNDS]
         handles = {}  # one legend per op, with every variant of both panels, same style in each
         for col, t in enumerate(tcs):
             ax = axes[row][col]
@@ -694,7 +696,7 @@ TARGET_BADGE = {"pass": ("ok", "pass"), "miss": ("bad", "MISS"), "not measured":
 
 
 def target_case_html(t, c, with_value=True):
-    return esc(report_py.target_case_str(t["measure"], c, with_value))
+    return esc(target_case_str(t["measure"], c, with_value))
 
 
 def targets_section(report, derived):
