@@ -11,6 +11,11 @@ modules listed above it):
                  x OpenBLAS, x the faster peer, % of copy
     kl.report    report.json from a kl_bench run (bench.json) and scripts/profile's memory.json
     kl.markdown  report.md and report.py's summary table
+    kl.series    what report.html shows, picked from a report: results, variants, ceilings,
+                 the roofline's points, the ladder's rows
+    kl.plots     report.html's plots (matplotlib, as PNG data URIs)
+    kl.sections  report.html's parts as HTML: tables, figures, one function per section
+    kl.page      report.html: loading and checking report.json, and the page itself
     ----------------------------------------------------------------------------------------
     report.py, report_html.py, compare, profile   the report tools (import kl only)
     course/                                       the course tools (import kl, never the reverse)
