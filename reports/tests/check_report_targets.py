@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""% of copy and the course targets (scripts/report.py), on three inputs:
+"""% of copy and the course targets (scripts/kl/targets.py), on three inputs:
   1. fixture/default_run/bench.json (a real default-set run): report.py end to end; every
      fraction_of_copy and every target case recomputed here from the raw results, and each
      target's status and worst case compared with what was read off the run by hand;
   2. fixture/report.json (a real --quick run written before these fields existed): the schema
-     still accepts it; report.py's functions fill the fields in; the sizes the quick set lacks
+     still accepts it; kl.targets' functions fill the fields in; the sizes the quick set lacks
      are "not measured", never "pass"; kernels timed in CPU time get no time ratio against a
      wall-time baseline;
   3. a small hand-made bench.json where one target clearly passes (ReLU at 97..125% of copy),

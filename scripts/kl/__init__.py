@@ -17,8 +17,9 @@ modules listed above it):
     kl.sections  report.html's parts as HTML: tables, figures, one function per section
     kl.page      report.html: loading and checking report.json, and the page itself
     ----------------------------------------------------------------------------------------
-    report.py, report_html.py, compare, profile   the report tools (import kl only)
-    course/                                       the course tools (import kl, never the reverse)
+    report.py, report_html.py, validate_report.py,   the report tools (import kl only; the first
+    compare, profile                                 three are argparse and a call into kl)
+    course/                                          the course tools (import kl, never the reverse)
 
 The command-line scripts in scripts/ put scripts/ on sys.path and import from here; none
 imports another script."""
