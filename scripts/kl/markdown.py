@@ -54,7 +54,7 @@ def targets_markdown(targets):
                      gone or "—", TARGET_STATUS_MD[t["status"]]])
     counts = {s: sum(1 for t in targets if t["status"] == s) for s in TARGET_STATUS_MD}
     return ["", "## Targets", "",
-            "The course performance targets (`TARGETS` in scripts/report.py) on this run's numbers. Each "
+            "The course performance targets (`TARGETS` in scripts/kl/targets.py) on this run's numbers. Each "
             "case is one size and thread count; its figure is the best kernel variant there against the "
             "same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. **MISS**: some measured case falls "
             "short (the worst one is shown); *not measured*: a size or thread count the target needs was "

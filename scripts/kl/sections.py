@@ -164,7 +164,7 @@ def targets_section(report, derived):
             "the same-run FMA peak, BLIS, the faster of BLIS and OpenBLAS, or memcpy of the same bytes. "
             "<em>not measured</em>: a size or "
             "thread count the target needs was not in this run, so it cannot pass. The targets are "
-            "<code>TARGETS</code> in scripts/report.py.</p>")
+            "<code>TARGETS</code> in scripts/kl/targets.py.</p>")
     if derived:
         head += ("<p class=\"sub\">This report.json predates targets and % of copy: both were computed "
                  "by report_html.py from its results.</p>")
