@@ -46,6 +46,16 @@ def series_style(i):
     return {"marker": markers[i % len(markers)], "markersize": 4, "linewidth": 1.4}
 
 
+def log_panel(ax, xlabel, ylabel, title):
+    """Log-log axes (x in powers of 2), labelled, legend to the right: a rate-against-size panel."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
 def plot_matmul(report, results):
     plt = plt_module()
     rs = [r for r in results if r["op"] == "matmul"]
@@ -66,12 +76,7 @@ def plot_matmul(report, results):
         for j, (isa, p) in enumerate(fma_peaks(report, t).items()):
             ax.axhline(p, color=ROOF_COLOR, linestyle=["--", "-.", ":"][j % 3], linewidth=1.1,
                        label=f"FMA peak {isa}: {p:.3g}")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("n (square matmul n x n x n)")
-        ax.set_ylabel("GFLOP/s")
-        ax.set_title(f"matmul, {t} thread{'s' if t > 1 else ''}")
-        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        log_panel(ax, "n (square matmul n x n x n)", "GFLOP/s", f"matmul, {t} thread{'s' if t > 1 else ''}")
     fig.tight_layout()
     return png_data_uri(fig)
 
@@ -167,12 +172,8 @@ def plot_bandwidth(report, results, op, title):
         for j, (lv, b) in enumerate(copy_ceilings(report, t).items()):
             ax.axhline(b, color=shades[j % 4], linestyle=":", linewidth=1.4,
                        label=f"copy ceiling {lv}: {b:.1f} GB/s")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("bytes per call (byte model: x + y, and LayerNorm's small vectors)")
-        ax.set_ylabel("GB/s")
-        ax.set_title(f"{title}, {t} thread{'s' if t > 1 else ''}")
-        ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        log_panel(ax, "bytes per call (byte model: x + y, and LayerNorm's small vectors)", "GB/s",
+                  f"{title}, {t} thread{'s' if t > 1 else ''}")
     fig.tight_layout()
     return png_data_uri(fig)
 
