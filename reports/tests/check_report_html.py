@@ -95,9 +95,9 @@ def main():
     # 2b. One roofline panel per thread count the fixture measured (1 and 2), each placing only
     # results of its own thread count; the 2-thread one holds the threaded rungs and BLIS.
     sys.path.insert(0, os.path.dirname(render))
-    import report_html
+    from kl.series import ok_results, roofline_panels
     rep = json.load(open(fixture))
-    panels = report_html.roofline_panels(rep, report_html.ok_results(rep))
+    panels = roofline_panels(rep, ok_results(rep))
     threads = [t for t, *_ in panels]
     wrong = [(t, r["name"]) for t, _, _, pts in panels for r, _, _ in pts if r["threads"] != t]
     two = {r["variant"] for t, _, _, pts in panels if t == 2 for r, _, _ in pts}

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""% of copy and the course targets (scripts/report.py), on three inputs:
+"""% of copy and the course targets (scripts/kl/targets.py), on three inputs:
   1. fixture/default_run/bench.json (a real default-set run): report.py end to end; every
      fraction_of_copy and every target case recomputed here from the raw results, and each
      target's status and worst case compared with what was read off the run by hand;
   2. fixture/report.json (a real --quick run written before these fields existed): the schema
-     still accepts it; report.py's functions fill the fields in; the sizes the quick set lacks
+     still accepts it; kl.targets' functions fill the fields in; the sizes the quick set lacks
      are "not measured", never "pass"; kernels timed in CPU time get no time ratio against a
      wall-time baseline;
   3. a small hand-made bench.json where one target clearly passes (ReLU at 97..125% of copy),
@@ -121,7 +121,8 @@ def expect_targets(report, expected, label):
             fail(f"{label}: {tid}: worst case {w}, expected {size} x{threads} {variant} {value}")
 
 
-def check_peers(rep, md, validate_report, bench, tmp):
+def check_peers(rep, md, scripts, bench, tmp):
+    from kl import schema  # scripts/ is on sys.path by now (main)
     by = {x["name"].rsplit("/", 1)[0]: x for x in rep["results"]}
     # (name, x BLIS, x OpenBLAS, best peer, x best): the rates are 2 n^3 / time, so ratios of rates
     for name, blis, ob, best, xbest in (
@@ -150,7 +151,7 @@ def check_peers(rep, md, validate_report, bench, tmp):
                          (lambda r: r["results"][0].update(kind="mkl"), "a result of kind mkl")):
         bad = copy.deepcopy(rep)
         broken(bad)
-        if not validate_report.problems(bad):
+        if not schema.problems(bad):
             fail(f"the schema accepts {what}")
     # the same run with OpenBLAS unavailable: its results and context gone
     data = json.load(open(bench))
@@ -160,7 +161,7 @@ def check_peers(rep, md, validate_report, bench, tmp):
     alone = os.path.join(tmp, "no_openblas.json")
     json.dump(data, open(alone, "w"))
     out = os.path.join(tmp, "no_openblas_report.json")
-    r = run(os.path.join(os.path.dirname(validate_report.__file__), "report.py"), alone, "--json", out)
+    r = run(os.path.join(scripts, "report.py"), alone, "--json", out)
     if r.returncode != 0:
         fail(f"report.py without OpenBLAS: exit {r.returncode}: {r.stderr}")
     rep2 = json.load(open(out))
@@ -303,8 +304,7 @@ def main():
     except ImportError:
         print("SKIP: python3-jsonschema is missing (report.py validates what it writes)")
         return 77
-    import report as report_py
-    import validate_report
+    from kl import schema, targets
 
     with tempfile.TemporaryDirectory(prefix="kl_targets_") as tmp:
         # 1. The real default-set run, end to end.
@@ -324,13 +324,13 @@ def main():
         old = json.load(open(os.path.join(HERE, "fixture", "report.json")))
         if "targets" in old or any("fraction_of_copy" in x for x in old["results"]):
             fail("fixture/report.json already has the new fields: this check wants an older report")
-        probs = validate_report.problems(old)
+        probs = schema.problems(old)
         if probs:
             fail(f"an older report no longer validates: {probs[:3]}")
         new = copy.deepcopy(old)
-        report_py.add_copy_fractions(new["results"])
-        new["targets"] = report_py.evaluate_targets(new)
-        probs = validate_report.problems(new)
+        targets.add_copy_fractions(new["results"])
+        new["targets"] = targets.evaluate_targets(new)
+        probs = schema.problems(new)
         if probs:
             fail(f"fixture with computed fields does not validate: {probs[:3]}")
         n = check_report(new, "fixture")
@@ -344,7 +344,7 @@ def main():
             fail(f"fixture: matmul-peak-1t should list n = 1024 and 2048 as not in the run: {byid['matmul-peak-1t']['cases']}")
         bad = copy.deepcopy(new)
         bad["targets"][0]["status"] = "passed"
-        if not validate_report.problems(bad):
+        if not schema.problems(bad):
             fail("the schema accepts a target status that is not pass/miss/not measured")
         print(f"ok   fixture (older, --quick): still valid; {n} fractions of copy; absent sizes are 'not measured'")
 
@@ -397,7 +397,7 @@ def main():
 
         # The peers: x BLIS, x OpenBLAS and x the faster one, per result; the core in report.json
         # and report.md; a run without OpenBLAS leaves every peer target "not measured".
-        check_peers(rep, md, validate_report, bench, tmp)
+        check_peers(rep, md, scripts, bench, tmp)
 
         # ... and its page: the Targets table with its badges, and the % of copy plot.
         r = run(os.path.join(scripts, "report_html.py"), tmp)

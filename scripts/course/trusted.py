@@ -124,14 +124,17 @@ def machine_record(out, pristine, key, log):
 
 
 def report_from(bench, src):
-    """report.json (a dict) from a bench.json dict, by the instructor's scripts/report.py."""
+    """report.json (a dict) from a bench.json dict, by the instructor's kl.report (scripts/kl/)."""
     import sys
     sys.path.insert(0, os.path.join(src, "scripts"))
     try:
-        import report as report_py  # noqa: the instructor's copy, loaded once per process
+        # kl is already imported here (course imports kl.io) from the grader's own scripts/, so
+        # this is that package's kl.report, not src's copy: the grader runs from the instructor's
+        # tree, the same code as src at the same revision.
+        from kl import report as kl_report
     finally:
         sys.path.pop(0)
-    return report_py.build_report(bench, None)
+    return kl_report.build_report(bench, None)
 
 
 def merge_bench(trusted, student_bench):
