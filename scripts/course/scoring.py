@@ -8,7 +8,7 @@ import math
 from collections import Counter
 
 from kl import schema
-from kl.model import CEILING_TOLERANCE, measured_ceiling
+from kl.model import CEILING_TOLERANCE, LEGACY_OPS, measured_ceiling, modelled_work
 
 from . import untrusted_json
 from .machine_record import ENVELOPE, MACHINE_FIELDS, case_key, case_label
@@ -44,22 +44,23 @@ def not_implemented(error):
 # Ops whose figures can be checked against their work (work() below): results of any other op
 # are neither checked nor scored, and their cases leave the benchmark set (with a note), so a
 # new op cannot be used to smuggle in a figure, nor does it reject honest reports.
-MODELLED_OPS = ("matmul", "relu", "layernorm", "linear_relu")  # in the leaderboard's order
+MODELLED_OPS = tuple(LEGACY_OPS)  # in the leaderboard's order
 
 
 def work(r):
     """The work of one call of result r in its metric's unit x 1e-9 (flops for GFLOP/s, bytes for
-    GB/s), by the harness's models (harness/bench_*.cc); None for an op without a model here."""
-    s, op = r["size"], r["op"]
-    if r["metric"] == "GFLOP/s" and op in ("matmul", "linear_relu") and all(k in s for k in "mnk"):
-        return 2.0 * s["m"] * s["n"] * s["k"]  # the epilogue's flops are not counted
-    if r["metric"] == "GB/s" and op == "relu" and "n" in s:
-        return 8.0 * s["n"]  # read x, write y
-    if r["metric"] == "GB/s" and op == "layernorm" and "rows" in s and "cols" in s:
-        rows, cols = s["rows"], s["cols"]
-        if r["kind"] == "roof" and r["variant"] == "memcpy":
-            return 8.0 * rows * cols
-        return 4.0 * (2.0 * rows * cols + 2.0 * cols + 2.0 * rows)  # x, y; gamma, beta; mean, rstd
+    GB/s), by kl.model's models, never by the report's own flops and bytes (a forged report
+    would set them); None when the op has no model or the metric is not the op's."""
+    flops, moved = modelled_work(r)
+    if flops is None:
+        return None
+    rate = LEGACY_OPS[r["op"]]["rate"]
+    if r["metric"] == "GFLOP/s" and rate == "GFLOPS":
+        return float(flops)  # the epilogue's flops are not counted
+    if r["metric"] == "GB/s" and rate == "GBps":
+        if r["kind"] == "roof" and r["variant"] == "memcpy" and r["op"] == "layernorm":
+            return 8.0 * r["size"]["rows"] * r["size"]["cols"]  # the copy of x into y
+        return float(moved)
     return None
 
 

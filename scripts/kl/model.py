@@ -35,26 +35,28 @@ def flop_op(ops, op):
     return ops[op]["rate"] == "GFLOPS"
 
 
-def legacy_work(r):
-    """(flops, bytes) per call for reports written before kl_bench recorded them (the C op
-    table's models, kernels/<op>/<op>_op.c, as they were then)."""
+def modelled_work(r):
+    """(flops, bytes) of one call of result r by the models the scripts hold of LEGACY_OPS (the C
+    op table's, kernels/<op>/<op>_op.c): for reports written before kl_bench recorded them, and
+    for the grader, which never takes a report's own figures. (None, None) for another op or a
+    size without the op's dims."""
     s, op = r["size"], r["op"]
+    if op not in LEGACY_OPS or not all(d in s for d in LEGACY_OPS[op]["dims"]):
+        return None, None
     if op in ("matmul", "linear_relu"):  # linear_relu also reads bias[n]
-        m, n, k = s.get("m", 0), s.get("n", 0), s.get("k", 0)
+        m, n, k = s["m"], s["n"], s["k"]
         return 2 * m * n * k, 4 * (m * k + k * n + m * n + (n if op == "linear_relu" else 0))
     if op == "relu":
         return s["n"], 8 * s["n"]
-    if op == "layernorm":
-        rows, cols = s["rows"], s["cols"]
-        return 8 * rows * cols, 4 * (2 * rows * cols + 2 * cols + 2 * rows)
-    return None, None
+    rows, cols = s["rows"], s["cols"]  # layernorm: x, y; gamma, beta; mean, rstd
+    return 8 * rows * cols, 4 * (2 * rows * cols + 2 * cols + 2 * rows)
 
 
 def work(r):
-    """(flops, bytes) of one call: from the report (kl_bench's op table), else legacy_work."""
+    """(flops, bytes) of one call: from the report (kl_bench's op table), else modelled_work."""
     if r.get("flops") is not None and r.get("bytes") is not None:
         return r["flops"], r["bytes"]
-    return legacy_work(r)
+    return modelled_work(r)
 
 
 def bytes_per_call(r):
