@@ -4,18 +4,7 @@
 
 #include <string.h>
 
-#ifdef KL_OPS_BLIS
-#include <blis.h>
-#endif
-
 enum { A, B, C };
-
-static double flops(const ptrdiff_t *d) { return 2.0 * d[0] * d[1] * d[2]; }
-
-/* A and B read once, C written once (beta = 0, the benchmark's call, does not read it). */
-static double bytes(const ptrdiff_t *d) {
-    return 4.0 * ((double)d[0] * d[2] + (double)d[2] * d[1] + (double)d[0] * d[1]);
-}
 
 static kl_status call(const kl_variant *v, const kl_op_args *a) {
     return kl_matmul_run(v, a->d[0], a->d[1], a->d[2], a->p[0], a->buf[A], a->ld[A], a->buf[B],
@@ -59,12 +48,9 @@ static int bench_skips(const kl_variant *v, const ptrdiff_t *d) {
 }
 
 #ifdef KL_OPS_BLIS
-/* Row-major for BLIS: row stride = leading dimension, column stride 1. */
 static void baseline(const kl_op_args *a, ptrdiff_t lo, ptrdiff_t hi) {
     (void)lo, (void)hi;
-    float alpha = a->p[0], beta = a->p[1];
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, a->d[0], a->d[1], a->d[2], &alpha, a->buf[A],
-              a->ld[A], 1, a->buf[B], a->ld[B], 1, &beta, a->buf[C], a->ld[C], 1);
+    kl_op_blis_gemm(a, 0);
 }
 #else
 #define baseline NULL
@@ -83,8 +69,8 @@ const kl_op_desc kl_matmul_op = {
              {"C", KL_BUF_INOUT, 0, 1, -1, 1, KL_BUF_STRIDED}},
     .nparams = 2,
     .params = {{"alpha", 1.0f}, {"beta", 0.0f}},
-    .flops = flops,
-    .bytes = bytes,
+    .flops = kl_op_gemm_flops,
+    .bytes = kl_op_gemm_bytes,
     .rate = "GFLOPS",
     .call = call,
     .check = check,

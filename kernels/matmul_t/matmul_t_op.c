@@ -4,17 +4,7 @@
 #include "ops.h"
 #include "reference.h"
 
-#ifdef KL_OPS_BLIS
-#include <blis.h>
-#endif
-
 enum { A, B, C };
-
-static double flops(const ptrdiff_t *d) { return 2.0 * d[0] * d[1] * d[2]; }
-
-static double bytes(const ptrdiff_t *d) {
-    return 4.0 * ((double)d[0] * d[2] + (double)d[2] * d[1] + (double)d[0] * d[1]);
-}
 
 static kl_status call(const kl_variant *v, const kl_op_args *a) {
     return kl_matmul_t_run(v, 1, 0, a->d[0], a->d[1], a->d[2], a->p[0], a->buf[A], a->ld[A],
@@ -38,12 +28,9 @@ static size_t bench_shapes(int quick, ptrdiff_t (*shapes)[KL_OP_MAX_DIMS], size_
 }
 
 #ifdef KL_OPS_BLIS
-/* BLIS takes the transpose as a flag on A stored k x m (row stride lda, column stride 1). */
 static void baseline(const kl_op_args *a, ptrdiff_t lo, ptrdiff_t hi) {
     (void)lo, (void)hi;
-    float alpha = a->p[0], beta = a->p[1];
-    bli_sgemm(BLIS_TRANSPOSE, BLIS_NO_TRANSPOSE, a->d[0], a->d[1], a->d[2], &alpha, a->buf[A],
-              a->ld[A], 1, a->buf[B], a->ld[B], 1, &beta, a->buf[C], a->ld[C], 1);
+    kl_op_blis_gemm(a, 1); /* BLIS takes the transpose as a flag on A stored k x m */
 }
 #else
 #define baseline NULL
@@ -61,8 +48,8 @@ const kl_op_desc kl_matmul_t_op = {
              {"C", KL_BUF_INOUT, 0, 1, -1, 1, KL_BUF_STRIDED}},
     .nparams = 2,
     .params = {{"alpha", 1.0f}, {"beta", 0.0f}},
-    .flops = flops,
-    .bytes = bytes,
+    .flops = kl_op_gemm_flops,
+    .bytes = kl_op_gemm_bytes,
     .rate = "GFLOPS",
     .call = call,
     .check = check,

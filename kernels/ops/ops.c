@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef KL_OPS_BLIS
+#include <blis.h>
+#endif
+
 /* Every op in KL_OPS (kernellab.h) has its descriptor kl_<name>_op, in kernels/<name>/<name>_op.c. */
 #define KL_OP_DESC_DECL_(id, name) extern const kl_op_desc kl_##name##_op;
 KL_OPS(KL_OP_DESC_DECL_)
@@ -178,7 +182,7 @@ double kl_op_check_rows(const kl_op_args *a, int sample, ptrdiff_t rows, double 
         ptrdiff_t inner = (ptrdiff_t)((double)(1 << 26) / madds_per_row) - 2 * edge;
         step = rows / (inner > 8 ? inner : 8);
         if (step < 1) step = 1;
-        while (step % 2 == 0 || step % 3 == 0) step++;
+        while (step % 2 == 0 || step % 3 == 0 || step % 7 == 0) step++;
     }
     double worst = 0;
     for (ptrdiff_t i = 0; i < rows; i++) {
@@ -189,6 +193,21 @@ double kl_op_check_rows(const kl_op_args *a, int sample, ptrdiff_t rows, double 
     }
     return worst;
 }
+
+double kl_op_gemm_flops(const ptrdiff_t *d) { return 2.0 * d[0] * d[1] * d[2]; }
+
+double kl_op_gemm_bytes(const ptrdiff_t *d) {
+    return 4.0 * ((double)d[0] * d[2] + (double)d[2] * d[1] + (double)d[0] * d[1]);
+}
+
+#ifdef KL_OPS_BLIS
+void kl_op_blis_gemm(const kl_op_args *a, int trans_a) {
+    float alpha = a->p[0], beta = a->p[1];
+    bli_sgemm(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, a->d[0], a->d[1],
+              a->d[2], &alpha, a->buf[0], a->ld[0], 1, a->buf[1], a->ld[1], 1, &beta, a->buf[2],
+              a->ld[2], 1);
+}
+#endif
 
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a) {
     if (!v || !a || !a->op || v->op != a->op->op) return KL_EINVAL;

@@ -160,13 +160,23 @@ size_t kl_op_stream_shapes(int quick, double bytes_per_n, ptrdiff_t small,
 /* A sampled check of a GEMM-like op whose row i of the output depends only on row i of the
  * inputs (matmul, linear_relu): check_row(a, i, where) is each row's float64 check. With sample
  * and more than 2^27 multiply-adds (rows x madds_per_row) it checks the first and last 8 rows and
- * rows `step` apart, ~2^26 multiply-adds in all, step odd and not a multiple of 3 so the rows land
- * on every row of a 4-, 6-, 12- or 14-row register tile; else every row. Worst ratio; *where the
+ * rows `step` apart, ~2^26 multiply-adds in all, step prime to 2, 3 and 7 so the rows land on
+ * every row of a 4-, 6-, 12- or 14-row register tile; else every row. Worst ratio; *where the
  * flat index (row i * ld_out + column). */
 double kl_op_check_rows(const kl_op_args *a, int sample, ptrdiff_t rows, double madds_per_row,
                         ptrdiff_t ld_out,
                         double (*check_row)(const kl_op_args *a, ptrdiff_t i, ptrdiff_t *where),
                         ptrdiff_t *where);
+
+/* The GEMM-shaped ops (matmul, matmul_t; d = m, n, k): 2 m n k flops; A and B read once, C
+ * written once (beta = 0, the benchmark's call, does not read it). */
+double kl_op_gemm_flops(const ptrdiff_t *d);
+double kl_op_gemm_bytes(const ptrdiff_t *d);
+#ifdef KL_OPS_BLIS
+/* Their BLIS baseline: bli_sgemm on buffers 0, 1, 2 (A, B, C), row-major (row stride = leading
+ * dimension, column stride 1); A stored k x m and transposed when trans_a. */
+void kl_op_blis_gemm(const kl_op_args *a, int trans_a);
+#endif
 
 /* Convenience: a->op->call(v, a), and a->op->check(a, sample, where). */
 kl_status kl_op_call(const kl_variant *v, const kl_op_args *a);
