@@ -47,7 +47,7 @@ def case_name(op, dims):
     return {"relu": f"n={d0}", "layernorm": f"{d0}x{d1}"}.get(op, f"{d0}x{d1}x{d2}")
 
 
-def check_rung(op, variant, threads, run_worker, trusted_bin, tmp, describe_exit, timeout=60):
+def check_rung(op, variant, threads, run_worker, trusted_bin, tmp, describe_exit, timeout=20):
     """None when every case of op/variant matches the oracle, else the fixed reason of the first
     that does not. run_worker(argv, readonly, timeout) runs the worker in the sandbox with the
     result pipe and returns its sandbox.Result; trusted_bin is the pristine rung_check."""
