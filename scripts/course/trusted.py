@@ -1,7 +1,8 @@
 """What the grader measures itself, in processes that load no student code: the instructor
 tree built pristine (once per output folder, shared by every grade run into it), the
 machine's ceilings and BLIS/memcpy baselines from its kl_bench (OUT/machine.json, signed),
-and wall-clock timings of one rung through scripts/course/rung_timer.c."""
+wall-clock timings of one rung through scripts/course/rung_timer.c, and the inputs and
+verdicts of the grader's own correctness check (scripts/course/rung_check.c)."""
 import datetime
 import fcntl
 import hashlib
@@ -18,6 +19,7 @@ from . import points, signing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMER_SRC = os.path.join(HERE, "rung_timer.c")
+CHECK_SRC = os.path.join(HERE, "rung_check.c")
 BASELINE_FILTER = r"^ceiling/|^[a-z_]+/(blis[a-z0-9_]*|memcpy|traffic_[a-z0-9]+)/"
 MACHINE_KIND = "kernellab-machine"
 
@@ -26,12 +28,14 @@ def tree_hash(files):
     h = hashlib.sha256()
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
-    h.update(open(TIMER_SRC, "rb").read())
+    for src in (TIMER_SRC, CHECK_SRC):
+        h.update(open(src, "rb").read())
     return h.hexdigest()[:16]
 
 
 def timer_cmd(build, src, out):
-    """Compile rung_timer.c against a build's static kernellab and the instructor's oracle."""
+    """Compile rung_timer.c (or src: a copy of it or of rung_check.c) against a build's static
+    kernellab and the instructor's oracle."""
     return ["cc", "-O2", "-fopenmp", "-o", out, TIMER_SRC if src is None else src,
             "-I", os.path.join(os.path.dirname(build), "kernels", "include"),
             "-I", os.path.join(os.path.dirname(build), "kernels", "reference"),
@@ -59,6 +63,8 @@ class Pristine:
         self.src = os.path.join(self.root, "src")
         self.build = os.path.join(self.src, "build")
         self.timer = os.path.join(self.build, "rung_timer")
+        self.check = os.path.join(self.build, "rung_check")
+        self._rungs = None
         os.makedirs(self.root, exist_ok=True)
         os.chmod(os.path.dirname(self.root), 0o700)  # it holds the solutions and hidden tests
         with open(os.path.join(self.root, "lock"), "w") as lock:
@@ -78,7 +84,17 @@ class Pristine:
                 _run(["ninja", "-C", self.build, "kernels/libkernellab.a", "kernels/libkernellab_reference.a"],
                      1800, "ninja")
                 _run(timer_cmd(self.build, None, self.timer), 300, "rung_timer")
+                _run(timer_cmd(self.build, CHECK_SRC, self.check), 300, "rung_check")
                 open(os.path.join(self.root, "ready"), "w").close()
+
+
+    def rungs(self):
+        """{(op, variant): threaded} of the rungs rung_check can check that this CPU and the
+        instructor's build run (the registry's own answer, from the pristine build)."""
+        if self._rungs is None:
+            r = _run([self.check, "list"], 60, "rung_check list")
+            self._rungs = {(op, v): t == "1" for op, v, t in (ln.split() for ln in r.stdout.splitlines())}
+        return self._rungs
 
 
 def machine_id(host, cpu_model, cores, isa):
