@@ -14,6 +14,8 @@ import shutil
 import statistics
 import subprocess
 
+from kl import report as kl_report
+
 from . import CourseError, write_atomic
 from . import points, signing
 
@@ -33,10 +35,10 @@ def tree_hash(files):
     return h.hexdigest()[:16]
 
 
-def timer_cmd(build, src, out):
-    """Compile rung_timer.c (or src: a copy of it or of rung_check.c) against a build's static
-    kernellab and the instructor's oracle."""
-    return ["cc", "-O2", "-fopenmp", "-o", out, TIMER_SRC if src is None else src,
+def program_cmd(build, src, out):
+    """Compile a grader program (rung_timer.c, rung_check.c, or a copy of one) against a build's
+    static kernellab and the instructor's oracle."""
+    return ["cc", "-O2", "-fopenmp", "-o", out, src,
             "-I", os.path.join(os.path.dirname(build), "kernels", "include"),
             "-I", os.path.join(os.path.dirname(build), "kernels", "reference"),
             os.path.join(build, "kernels", "libkernellab.a"),
@@ -83,8 +85,8 @@ class Pristine:
                      600, "meson setup")
                 _run(["ninja", "-C", self.build, "kernels/libkernellab.a", "kernels/libkernellab_reference.a"],
                      1800, "ninja")
-                _run(timer_cmd(self.build, None, self.timer), 300, "rung_timer")
-                _run(timer_cmd(self.build, CHECK_SRC, self.check), 300, "rung_check")
+                _run(program_cmd(self.build, TIMER_SRC, self.timer), 300, "rung_timer")
+                _run(program_cmd(self.build, CHECK_SRC, self.check), 300, "rung_check")
                 open(os.path.join(self.root, "ready"), "w").close()
 
 
@@ -124,7 +126,7 @@ def machine_record(out, pristine, key, log):
         with open(tmp) as f:
             bench = json.load(f)
         os.replace(tmp, bench_path)
-        rep = report_from(bench, pristine.src)
+        rep = report_from(bench)
         m = rep["machine"]
         host = platform.node()
         rec = {"kind": MACHINE_KIND, "machine_id": machine_id(host, m["cpu_model"], m["cores"], m["isa"]),
@@ -139,17 +141,9 @@ def machine_record(out, pristine, key, log):
         return rec, bench
 
 
-def report_from(bench, src):
-    """report.json (a dict) from a bench.json dict, by the instructor's kl.report (scripts/kl/)."""
-    import sys
-    sys.path.insert(0, os.path.join(src, "scripts"))
-    try:
-        # kl is already imported here (course imports kl.io) from the grader's own scripts/, so
-        # this is that package's kl.report, not src's copy: the grader runs from the instructor's
-        # tree, the same code as src at the same revision.
-        from kl import report as kl_report
-    finally:
-        sys.path.pop(0)
+def report_from(bench):
+    """report.json (a dict) from a bench.json dict, by kl.report: the grader's own copy, the
+    instructor's tree at the same revision as the pristine one."""
     return kl_report.build_report(bench, None)
 
 
