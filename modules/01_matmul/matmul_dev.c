@@ -55,12 +55,13 @@
 // |---|---|---|
 // | naive (i-j-p) | one 64-byte line per multiply-add: 64·n³ | 1/32 ≈ 0.03 |
 // | interchange (i-k-j) | all of B once per row of C: 4·n³ | ≈ 0.5 |
-// | blocked (MB, KB, NB) | 4·(n² + n²·⌈n/MB⌉ + 2n²·⌈n/KB⌉) | n/68 ≈ 15 (MB = 1024, KB = 64) |
+// | blocked (MB, KB, NB) | 4·(3n² + n²·⌈n/MB⌉) | n/22 ≈ 46 (MB = 128) |
 // | packed (MC, KC, NC) | 4·(n²·⌈n/NC⌉ + n² + 2n²·⌈n/KC⌉) | n/20 ≈ 51 (KC = 256, NC ≥ n) |
 //
 // The blocked and packed rows count A, B and C separately: a block that stays in cache while it
-// is reused is fetched once per trip of the loops around it, and C is read and written once per
-// k-block (KB or KC), because each k-block adds a partial sum into it.
+// is reused is fetched once per trip of the loops around it. The packed rung reads and writes C
+// once per k-block (KC), because each k-block adds a partial sum into it; the blocked rung keeps
+// its MB×n block of C in L2 across all k, so C crosses beyond L2 once (read and written).
 //
 // ### Why the naive loop is memory-bound
 // The naive inner loop `sum += A[i][p] * B[p][j]` walks A along a row (fine) but B **down a
@@ -222,30 +223,38 @@ static int test_matmul_interchange(void) {
 }
 
 // %% [markdown]
-// ## Rung 3: blocked (tiles for L1 and L2)
-// The interchange rung streams all of B once per row of C: for a large B, every row re-reads
-// 4 MiB from L3. Blocking splits each loop in two, so a tile is reused while it is in a near
-// cache:
+// ## Rung 3: blocked (tiles for L1 and L2, four rows of B per pass)
+// The interchange rung does three memory operations (load b, load c, store c) per multiply-add,
+// and streams all of B once per row of C: for a large B, every row re-reads 4 MiB from L3. This
+// rung changes two things. Each pass over a row segment of C adds **four** rows of B at once,
+//
+// ```
+// c[j] += a0·b0[j] + a1·b1[j] + a2·b2[j] + a3·b3[j]     six memory operations per four multiply-adds
+// ```
+//
+// and the loops are split into tiles, so what a pass reads is still in a near cache:
 //
 // ```
 // for ic in steps of MB          for pc in steps of KB          for jc in steps of NB
-//   C[ic.., jc..] += alpha · A[ic.., pc..] · B[pc.., jc..]      (the i-k-j loops on one tile)
+//   C[ic.., jc..] += alpha · A[ic.., pc..] · B[pc.., jc..]      (four rows of B per pass over C)
 // ```
 //
-// The KB×NB tile of B is reused by all MB rows, so it should sit in **L1**; the MB×KB tile of A
-// is reused by every jc step, so it should sit in **L2**. The rule in `blocked.c`: KB = NB = the
-// largest multiple of 16 floats (a cache line) with KB·NB·4 ≤ L1/2, and MB = the largest
-// multiple of 16 with MB·KB·4 ≤ L2/2 (half of each cache for the tile, the rest for the other
-// operands and for conflict misses). For example, with a 32 KiB L1 and a 512 KiB L2: 64 × 64
-// tiles of B (16 KiB), MB = 1024; the test below prints the edges this machine gets. `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking`
-// function reports the edges actually in use, so tests (here and in `tests/`) can aim one past
-// them. The rung allocates nothing.
+// The KB×NB slab of B is reused by all MB rows, so it should sit in **L1**; every slab updates
+// the same MB×NB block of C, so that should sit in **L2**. The rule in `blocked.c`: KB = 4 (the
+// rows one pass applies), NB = the largest multiple of 16 floats (a cache line) with KB·NB·4 ≤
+// L1/2, and MB = the largest multiple of 16 with MB·NB·4 ≤ L2/2 (half of each cache for the
+// tile, the rest for the other operands). For example, with a 32 KiB L1 and a 1 MiB L2: a 4 ×
+// 1024 slab (16 KiB), MB = 128; the test below prints the edges this machine gets.
+// `KL_BLOCKED_MB/KB/NB` override each edge, and the registry's `blocking` function reports the
+// edges actually in use, so tests (here and in `tests/`) can aim one past them. The rung
+// allocates nothing.
 //
-// What blocking alone cannot fix: the tile's rows are still ldb floats apart in memory. When
-// ldb·4 is a multiple of 4 KiB (n = 1024) all 64 rows land in the same few L1 sets and evict
-// each other, and the inner loop is still the scalar, unvectorised loop of rung 2, which L1
-// and L2 can feed without help. Expect little or no gain over interchange from this rung on its
-// own: it sets up the block structure that packing and the micro-kernel then exploit.
+// Why a thin slab and not a square 64×64 tile: the tile's rows are ldb floats apart. When ldb·4
+// is a multiple of 4 KiB (n = 1024, 2048), every row lands in the same few L1 sets, and a set
+// holds only as many lines as the cache has ways (8 on most x86 cores). A 64-row tile then evicts
+// itself long before it is full, and that rung loses to interchange; four rows fit in half the
+// ways whatever ldb is. Try `KL_BLOCKED_KB=64 KL_BLOCKED_NB=64` and look at n = 1024 in the
+// ladder.
 
 // %% [code] {"kernel": "kernels/matmul/blocked.c", "grade_id": "matmul_blocked", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/blocked.c; scripts/render inlines it here.
@@ -580,7 +589,7 @@ static double predicted_ai(const kl_variant *v, double n) {
     if (strcmp(v->rung, "naive") == 0) return flops / (64.0 * n * n * n);
     if (count == 0) return flops / (4.0 * (n * n * n + 3.0 * nn)); /* interchange */
     if (count == 3) /* blocked: MB, KB, NB */
-        return flops / (4.0 * (nn + nn * ceil(n / (double)e[0]) + 2.0 * nn * ceil(n / (double)e[1])));
+        return flops / (4.0 * (3.0 * nn + nn * ceil(n / (double)e[0])));
     if (count >= 5) /* packed: MR, NR, MC, KC, NC */
         return flops / (4.0 * (nn * ceil(n / (double)e[4]) + nn + 2.0 * nn * ceil(n / (double)e[3])));
     return NAN;
@@ -707,12 +716,14 @@ static int measure_ladder(void) {
 //   of B (256 KiB) fits in L2; at n = 1024 the column walk misses to L3 and it collapses.
 // - **interchange** removes the collapse (unit stride), but its scalar inner loop (gcc -O2 does
 //   not vectorise it) does about one element per cycle, and that, not memory, is its limit.
-// - **blocked** is within noise of interchange, sometimes slower: cutting traffic from L3 does
-//   not help a loop that is not waiting for L3, and at n = 1024 the B tile's rows alias in L1.
-//   Its predicted intensity (15 flop/byte) only pays off once the arithmetic is fast.
-// - **packed** gains 2-5× with no intrinsics: the 4×8 register tile needs one load (of A or B)
-//   per MR·NR/(MR+NR) = 2.7 multiply-adds, where the i-k-j loop needs three memory operations
-//   (load b, load c, store c) per multiply-add, and gcc vectorises the fixed 4×8 tile. **avx2** then gains another 8-15×: 8 lanes, fused
+// - **blocked** beats interchange (1.5× at n = 1024 on a 2-core Zen 4 VM, an example): half the
+//   memory operations per multiply-add, and a slab of B that stays in L1 whatever ldb is. Cutting traffic from L3 alone would not help a
+//   loop that is not waiting for L3 (set `KL_BLOCKED_KB=1`: tiles without the four-row pass).
+// - **packed** is about level with blocked in plain C: the 4×8 register tile needs one load (of
+//   A or B) per MR·NR/(MR+NR) = 2.7 multiply-adds, but gcc's SSE code for it shuffles and copies
+//   registers as much as it multiplies, and there is no FMA below AVX2. What packing buys shows
+//   in the next rung, where the same structure feeds an FMA micro-kernel.
+// - **avx2** then gains another 3-4×: 8 lanes, fused
 //   multiply-add, and 12 independent accumulators hiding the FMA latency. On a quiet core it
 //   comes close to the AVX2 FMA peak lesson 00 measured; lower n = 1024 figures usually mean
 //   other jobs share the L3 and memory bus.
@@ -828,7 +839,7 @@ static int test_memory_packed(void) {
 //   256 and MC = 252, that is about 252 KiB per thread plus 1 KiB per column of the B panel.
 // - **Arithmetic intensity** (square n, bytes beyond L2, from Part 1):
 //   naive 1/32 (independent of n: one line per FMA); interchange ≈ 1/2;
-//   blocked n / (2·(1 + n/MB + 2n/KB)) → KB/4 for large n (KB = 64: 16);
+//   blocked n / (2·(3 + n/MB)) → MB/2 for large n (MB = 128: 64);
 //   packed n / (2·(n/NC + 1 + 2n/KC)) → KC/4 for large n when NC ≥ n (KC = 256: 64).
 //   The register tile sets a second intensity, from L1 into registers:
 //   2·MR·NR / (4·(MR + NR)) flop/byte, 0.17 for the i-k-j loop, 2.2 for 6×16, 4.6 for 12×32.
@@ -941,8 +952,9 @@ int main(int argc, char **argv) {
 // - **naive** walks B by column: one cache line per multiply-add, and a serial add chain.
 // - **interchange** (i-k-j) makes the inner loop unit-stride over B and C; gcc vectorises it
 //   only at -O3, with SSE and no FMA.
-// - **blocked** keeps a KB×NB tile of B in L1 and an MB×KB tile of A in L2 (sizes from the
-//   cache sizes), but a scalar inner loop and aliasing rows limit what it gains alone.
+// - **blocked** keeps a four-row slab of B in L1 and a block of C in L2 (sizes from the cache
+//   sizes) and adds four rows of B per pass over C; a square tile would thrash an 8-way L1 when
+//   rows are 4 KiB apart.
 // - **packed** is the Goto/BLIS structure: five loops NC → KC → MC → NR → MR around an MR×NR
 //   micro-kernel, operands packed into contiguous panels, fringes zero-padded.
 // - **AVX2/AVX-512** micro-kernels keep 12 or 24 vector accumulators busy with FMA; a rung the
