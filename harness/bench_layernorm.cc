@@ -2,8 +2,8 @@
 // memcpy (bench_ops.cc): LayerNorm's own loads and stores with none of its arithmetic, per
 // row, AVX2 + FMA with ordinary stores (only where kl_cpu_isa() has AVX2). A kernel making the
 // same passes and keeping y in cache cannot beat them, so they show what the memory system
-// allows at each shape (one that streams y can: the rungs do from 8 x L2 on one thread and
-// past L3 for a team, kernels/layernorm/layernorm.h):
+// allows at each shape (one that streams y can: the rungs do once x + y pass L3,
+// kernels/tuning.c):
 //   traffic_1pass: y = x * gamma + beta            (x read once: the least any LayerNorm moves)
 //   traffic_2pass: sum(x), then y = x * gamma + beta (x read twice, as a kernel must when a
 //                  row and gamma/beta do not fit L1 together between its statistics and y)

@@ -98,15 +98,15 @@ size_t kl_team_min_bytes(int threads) {
 }
 
 /* Ordinary stores read each line of y before writing it (read for ownership); streaming
- * stores do not, but leave y out of cache for whoever reads it next.
- * - One thread: stream from L2-bytes floats on, i.e. once x + y pass 8 x L2. Beyond that one
- *   core cannot keep enough read-for-ownership misses in flight to hide them, and streaming
- *   wins.
- * - A team (threads > 1): stream from L3-bytes / 8 floats on, i.e. once x + y pass L3. Several
- *   cores pull from L3 fast enough that keeping y there is worth more than skipping the reads,
- *   for as long as x and y fit.
- * The lessons measure both crossovers on the machine they run on (modules/02_relu/README.md,
- * modules/03_layernorm/README.md); env KL_RELU_NT_MIN / KL_LAYERNORM_NT_MIN override. */
+ * stores do not, but leave y out of cache for whoever reads it next. Stream from L3-bytes / 8
+ * floats on, i.e. once x + y pass L3, on one thread as on a team: while x and y fit, L3 serves
+ * the reads for ownership about as fast as a copy runs (memcpy keeps its stores cached there
+ * too), and y stays in cache for the next layer; past L3, every store goes to memory anyway
+ * and skipping the reads saves a third of the traffic. `threads` is part of the contract so a
+ * rule may depend on the team; this one does not. The lessons measure the crossover on the
+ * machine they run on (modules/02_relu/README.md); env KL_RELU_NT_MIN / KL_LAYERNORM_NT_MIN
+ * override. */
 ptrdiff_t kl_stream_min_default(int threads) {
-    return threads > 1 ? (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8) : (ptrdiff_t)kl_cpu_cache_bytes(2);
+    (void)threads;
+    return (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8);
 }

@@ -3,8 +3,8 @@
  * else the scalar blocked row), from LayerNorm's dispatch table (common.c). Rows are independent, so there is no
  * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats in
  * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
- * env KL_LAYERNORM_OMP_MIN overrides. A team streams y only once x + y pass L3
- * (kl_ln_stream_min(threads)): two cores read L3 fast enough that y is better kept there. */
+ * env KL_LAYERNORM_OMP_MIN overrides. y is streamed once x + y pass L3
+ * (kl_ln_stream_min(threads), tuning.c). */
 #include "ln_row.h"
 
 #include <xmmintrin.h> /* _mm_sfence: SSE, in every x86-64 */
@@ -33,7 +33,7 @@ kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, co
         int stream = x != y && rows * cols >= kl_ln_stream_min(1);
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
     }
-    int stream = x != y && rows * cols >= kl_ln_stream_min(threads); /* a team streams later */
+    int stream = x != y && rows * cols >= kl_ln_stream_min(threads);
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(max : worst)

@@ -194,8 +194,8 @@ static int test_relu_blocked(void) { return check_rung("blocked"); }
 //   `_mm256_maskstore_ps` with a lane mask built from the count: masked-off lanes are neither
 //   read nor written, so no byte past the array is touched (the guard check in the test
 //   fails if one is).
-// - **Streaming.** Out of place and large (x + y beyond 8 x L2 on one thread, 512 Ki floats
-//   here; beyond L3 for a team of threads) the stores are non-temporal (`_mm256_stream_ps`):
+// - **Streaming.** Out of place and large (x + y beyond L3, on one thread as on a team)
+//   the stores are non-temporal (`_mm256_stream_ps`):
 //   they skip the read-for-ownership of y, so 8 bytes move per element instead of 12, and
 //   they do not evict x. They are never used in place
 //   (the line was just read, it is in cache) nor for small arrays (the next layer wants y in

@@ -311,8 +311,7 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   ymm registers; two per sum would spill (check with `objdump -d`).
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
-// - **Streaming.** Out of place and large (one thread: x + y beyond 8 × L2, as ReLU; a team:
-//   beyond L3) rows go one at a time, y is written with non-temporal stores and the next row
+// - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y is written with non-temporal stores and the next row
 //   is prefetched into L1 while this one is written; one `sfence` per call.
 
 // %% [code] {"kernel": "kernels/layernorm/avx2.c", "grade_id": "layernorm_avx2", "points": 0, "solution": true}
@@ -359,8 +358,7 @@ static int test_layernorm_avx512(void) {
 // row is never split, so nothing needs a cross-thread reduction. Below a size measured on your
 // machine at start-up (the team's wake-up time against one thread's copy rate;
 // `KL_LAYERNORM_OMP_MIN` overrides it, in floats), or with a single row, it stays on the
-// calling thread. A team streams y only past L3, not past 8 × L2: two cores pull
-// L3 lines fast enough that keeping y there wins while x and y fit (README.md).
+// calling thread. It streams y past L3, as the single-thread rungs do.
 
 // %% [code] {"kernel": "kernels/layernorm/openmp.c", "grade_id": "layernorm_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/openmp.c; scripts/render inlines it here.

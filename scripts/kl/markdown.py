@@ -128,7 +128,7 @@ def markdown(report):
                      "`traffic_1pass` (y = x·gamma + beta) and `traffic_2pass` (sum x, then the same) are "
                      "LayerNorm's loads and stores without its arithmetic, with ordinary stores: a kernel "
                      "making the same passes and keeping y in cache does not beat them (the rungs stream y "
-                     "from 8 x L2 on one thread and past L3 for a team, and can).",
+                     "once x + y pass L3, and can).",
         "linear_relu": "C = relu(A·B + bias) (m, n, k as given). GFLOP/s = 2mnk/time (the epilogue is not "
                        "counted); % of the best-ISA FMA peak; `unfused` is the best matmul then a separate "
                        "bias+ReLU pass over C, `fused` applies it to each tile as it is written; "

@@ -8,7 +8,7 @@ from kl.text import percent
 # LayerNorm's loads and stores without its arithmetic, with ordinary stores
 # (harness/bench_layernorm.cc): a kernel making the same passes and keeping y in cache cannot
 # be faster, so where they sit below a copy target, only a different pass structure (or
-# streaming y, which the rungs do from 8 x L2 on one thread, past L3 for a team) can meet it.
+# streaming y, which the rungs do once x + y pass L3) can meet it.
 TRAFFIC_BOUNDS = ("traffic_1pass", "traffic_2pass")
 
 # The course performance targets: report.json "targets", the Targets section of report.md and
