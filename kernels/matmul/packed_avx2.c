@@ -29,7 +29,8 @@ static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR][2], 
     if (nr == NR) { /* full width: plain stores for the valid rows */
         for (int i = 0; i < MR; i++) {
             if (i >= mr) break;
-            __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
+            __m256 r0 = acc[i][0], r1 = acc[i][1];
+            if (alpha != 1.0f) r0 = _mm256_mul_ps(va, r0), r1 = _mm256_mul_ps(va, r1);
             if (beta != 0.0f) {
                 r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + i * ldc), r0);
                 r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + i * ldc + 8), r1);
@@ -43,7 +44,8 @@ static inline __attribute__((always_inline)) void store_tile(__m256 acc[MR][2], 
     row_masks(nr, &m0, &m1);
     for (int i = 0; i < MR; i++) {
         if (i >= mr) break;
-        __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
+        __m256 r0 = acc[i][0], r1 = acc[i][1];
+        if (alpha != 1.0f) r0 = _mm256_mul_ps(va, r0), r1 = _mm256_mul_ps(va, r1);
         if (beta != 0.0f) {
             r0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + i * ldc, m0), r0);
             r1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + i * ldc + 8, m1), r1);

@@ -82,7 +82,8 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
         if (i >= mr) break;
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; v++) {
-            __m512 r = _mm512_mul_ps(va, acc[i][v]);
+            /* alpha = 1 skips a multiply per vector: 16 beside the 256 FMAs of a 16^3 call */
+            __m512 r = alpha == 1.0f ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
             float *cv = c + i * ldc + VEC * v;
             if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m[v], cv), r);
             _mm512_mask_storeu_ps(cv, m[v], r);
@@ -115,7 +116,7 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
     const __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; i++) {
-        __m256 r = _mm256_mul_ps(va, acc[i]);
+        __m256 r = alpha == 1.0f ? acc[i] : _mm256_mul_ps(va, acc[i]);
         if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, c + i * ldc), r);
         _mm256_mask_storeu_ps(c + i * ldc, m, r);
     }
