@@ -102,11 +102,9 @@ size_t kl_team_min_bytes(int threads) {
  * floats on, i.e. once x + y pass L3, on one thread as on a team: while x and y fit, L3 serves
  * the reads for ownership about as fast as a copy runs (memcpy keeps its stores cached there
  * too), and y stays in cache for the next layer; past L3, every store goes to memory anyway
- * and skipping the reads saves a third of the traffic. `threads` is part of the contract so a
- * rule may depend on the team; this one does not. The lessons measure the crossover on the
- * machine they run on (modules/02_relu/README.md); env KL_RELU_NT_MIN / KL_LAYERNORM_NT_MIN
- * override. */
-ptrdiff_t kl_stream_min_default(int threads) {
-    (void)threads;
+ * and skipping the reads saves a third of the traffic. The lessons measure the crossover on
+ * the machine they run on (modules/02_relu/README.md); env KL_RELU_NT_MIN /
+ * KL_LAYERNORM_NT_MIN override. */
+ptrdiff_t kl_stream_min_default(void) {
     return (ptrdiff_t)(kl_cpu_cache_bytes(3) / 8);
 }

@@ -35,9 +35,9 @@ static inline ptrdiff_t kl_env_or(const char *name, ptrdiff_t fallback, volatile
         return &table_;                                                                      \
     }
 
-/* Floats from which an out-of-place call on `threads` threads writes y with non-temporal
- * stores, for the streaming ops (relu, layernorm); the rule and its reason are in tuning.c. */
-ptrdiff_t kl_stream_min_default(int threads);
+/* Floats from which an out-of-place call writes y with non-temporal stores, on any number of
+ * threads, for the streaming ops (relu, layernorm); the rule and its reason are in tuning.c. */
+ptrdiff_t kl_stream_min_default(void);
 /* Bytes of traffic from which a bandwidth-bound kernel on `threads` threads beats one thread:
  * this machine's team wake-up time x its one-thread copy rate x t / (t - 1), measured once per
  * process, clamped to [L1, t x L2] (SIZE_MAX for one thread). The rule alone, for tests:

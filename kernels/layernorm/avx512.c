@@ -278,7 +278,7 @@ kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, cons
 
 kl_status kl_layernorm_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *gamma,
                               const float *beta, float eps, float *y, float *mean, float *rstd) {
-    int stream = x != y && rows * cols >= kl_ln_stream_min(1);
+    int stream = x != y && rows * cols >= kl_ln_stream_min();
     kl_status st = kl_ln_rows_avx512(rows, cols, x, gamma, beta, eps, y, mean, rstd, kl_ln_chunk(), stream);
     if (stream) _mm_sfence(); /* order the streamed stores before the caller's next access */
     return st;

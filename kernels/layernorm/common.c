@@ -24,9 +24,9 @@ ptrdiff_t kl_ln_chunk(void) {
     return cached;
 }
 
-ptrdiff_t kl_ln_stream_min(int threads) {
+ptrdiff_t kl_ln_stream_min(void) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
-    return kl_env_or("KL_LAYERNORM_NT_MIN", kl_stream_min_default(threads), &env);
+    return kl_env_or("KL_LAYERNORM_NT_MIN", kl_stream_min_default(), &env);
 }
 
 /* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling

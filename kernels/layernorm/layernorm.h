@@ -40,7 +40,7 @@ kl_isa kl_layernorm_dispatch_isa(void);
  * rows*cols from which the openmp rung wakes its team of `threads` (measured, tuning.c's
  * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN). */
 ptrdiff_t kl_ln_chunk(void);
-ptrdiff_t kl_ln_stream_min(int threads);
+ptrdiff_t kl_ln_stream_min(void);
 ptrdiff_t kl_layernorm_omp_min(int threads);
 
 #endif

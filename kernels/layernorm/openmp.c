@@ -4,7 +4,7 @@
  * reduction across threads; a row is never split. Below kl_layernorm_omp_min(threads) floats in
  * all, or with one row, it runs on the calling thread (waking a team costs microseconds);
  * env KL_LAYERNORM_OMP_MIN overrides. y is streamed once x + y pass L3
- * (kl_ln_stream_min(threads), tuning.c). */
+ * (kl_ln_stream_min(), tuning.c). */
 #include "ln_row.h"
 
 #include <xmmintrin.h> /* _mm_sfence: SSE, in every x86-64 */
@@ -29,11 +29,9 @@ kl_status kl_layernorm_openmp(ptrdiff_t rows, ptrdiff_t cols, const float *x, co
     kl_ln_rows_fn row = kl_layernorm_dispatch()->rows;
     ptrdiff_t chunk = kl_ln_chunk();
     int threads = kl_threads();
-    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min(threads)) {
-        int stream = x != y && rows * cols >= kl_ln_stream_min(1);
+    int stream = x != y && rows * cols >= kl_ln_stream_min();
+    if (threads <= 1 || rows < 2 || rows * cols < kl_layernorm_omp_min(threads))
         return rows_range(row, 0, rows, cols, x, gamma, beta, eps, y, mean, rstd, chunk, stream);
-    }
-    int stream = x != y && rows * cols >= kl_ln_stream_min(threads);
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(max : worst)

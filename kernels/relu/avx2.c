@@ -6,7 +6,7 @@
  * _mm256_max_ps(zero, x) gives x (the NaN) and _mm256_max_ps(x, zero) would give 0.
  * We write max(zero, x) on purpose. -Inf gives 0; max(0, -0) gives -0 (sign unspecified).
  *
- * Streaming: out of place and large (n >= kl_relu_stream_min(1)), y is written with
+ * Streaming: out of place and large (n >= kl_relu_stream_min()), y is written with
  * non-temporal stores: no read-for-ownership of y's lines, and x is not evicted from cache
  * by y. Never in place (the line was just read, it is in cache) and never small (y would
  * be wanted in cache by the next layer). NT stores need 32-byte aligned y: a short
@@ -57,5 +57,5 @@ kl_status kl_relu_span_avx2(ptrdiff_t n, const float *x, float *y, int stream) {
 }
 
 kl_status kl_relu_avx2(ptrdiff_t n, const float *x, float *y) {
-    return kl_relu_span_avx2(n, x, y, x != y && n >= kl_relu_stream_min(1));
+    return kl_relu_span_avx2(n, x, y, x != y && n >= kl_relu_stream_min());
 }

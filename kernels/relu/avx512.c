@@ -48,5 +48,5 @@ kl_status kl_relu_span_avx512(ptrdiff_t n, const float *x, float *y, int stream)
 }
 
 kl_status kl_relu_avx512(ptrdiff_t n, const float *x, float *y) {
-    return kl_relu_span_avx512(n, x, y, x != y && n >= kl_relu_stream_min(1));
+    return kl_relu_span_avx512(n, x, y, x != y && n >= kl_relu_stream_min());
 }

@@ -14,9 +14,8 @@ kl_status kl_relu_openmp(ptrdiff_t n, const float *x, float *y) {
     /* BEGIN SOLUTION */
     kl_relu_span_fn span = kl_relu_dispatch()->span;
     int threads = kl_threads();
-    if (threads <= 1 || n < kl_relu_omp_min(threads))
-        return span(n, x, y, x != y && n >= kl_relu_stream_min(1));
-    int stream = x != y && n >= kl_relu_stream_min(threads);
+    int stream = x != y && n >= kl_relu_stream_min();
+    if (threads <= 1 || n < kl_relu_omp_min(threads)) return span(n, x, y, stream);
     int worst = KL_OK; /* the largest status any thread saw (KL_OK is 0) */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(max : worst)

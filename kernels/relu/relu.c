@@ -27,9 +27,9 @@ ptrdiff_t kl_relu_strip(void) {
     return s < 64 ? 64 : s;
 }
 
-ptrdiff_t kl_relu_stream_min(int threads) {
+ptrdiff_t kl_relu_stream_min(void) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
-    return kl_env_or("KL_RELU_NT_MIN", kl_stream_min_default(threads), &env);
+    return kl_env_or("KL_RELU_NT_MIN", kl_stream_min_default(), &env);
 }
 
 /* Waking a team costs microseconds, more than a small array takes on one core: below this size

@@ -35,7 +35,7 @@ kl_isa kl_relu_dispatch_isa(void);
  * the size from which the openmp rung wakes its team of `threads` (measured, tuning.c's
  * kl_team_min_bytes; env KL_RELU_OMP_MIN). */
 ptrdiff_t kl_relu_strip(void);
-ptrdiff_t kl_relu_stream_min(int threads);
+ptrdiff_t kl_relu_stream_min(void);
 ptrdiff_t kl_relu_omp_min(int threads);
 
 #endif
