@@ -717,14 +717,15 @@ static int measure_ladder(void) {
 // - **interchange** removes the collapse (unit stride), but its scalar inner loop (gcc -O2 does
 //   not vectorise it) does about one element per cycle, and that, not memory, is its limit.
 // - **blocked** beats interchange (1.5× at n = 1024 on a 2-core Zen 4 VM, an example): half the
-//   memory operations per multiply-add, and a slab of B that stays in L1 whatever ldb is. Cutting traffic from L3 alone would not help a
-//   loop that is not waiting for L3 (set `KL_BLOCKED_KB=1`: tiles without the four-row pass).
+//   memory operations per multiply-add, and a slab of B that stays in L1 whatever ldb is.
+//   Cutting traffic from L3 alone would not help a loop that is not waiting for L3 (set
+//   `KL_BLOCKED_KB=1`: tiles without the four-row pass).
 // - **packed** is about level with blocked in plain C: the 4×8 register tile needs one load (of
 //   A or B) per MR·NR/(MR+NR) = 2.7 multiply-adds, but gcc's SSE code for it shuffles and copies
 //   registers as much as it multiplies, and there is no FMA below AVX2. What packing buys shows
 //   in the next rung, where the same structure feeds an FMA micro-kernel.
-// - **avx2** then gains another 3-4×: 8 lanes, fused
-//   multiply-add, and 12 independent accumulators hiding the FMA latency. On a quiet core it
+// - **avx2** then gains another 3-4×: 8 lanes, fused multiply-add, and 12 independent
+//   accumulators hiding the FMA latency. On a quiet core it
 //   comes close to the AVX2 FMA peak lesson 00 measured; lower n = 1024 figures usually mean
 //   other jobs share the L3 and memory bus.
 // - **openmp** on 2 threads was often *slower* than on 1: with the other core busy with someone

@@ -147,11 +147,11 @@ static int check_rung(const char *name) {
 // One element per iteration. `!(v <= 0)` rather than `v > 0` keeps NaN. The library builds
 // this file without the vectorizer (`-fno-tree-vectorize`: at -O3 GCC would turn the loop into
 // SSE code with a compare and a mask), so the rung stays scalar and the SIMD rungs' gain over
-// it is their own. GCC compiles the select to a compare and a **branch** (`comiss; jb`). On the lesson's random
-// inputs half the signs are negative, unpredictably, so about half the branches mispredict
-// (~15 cycles each): on a Zen 3 VM, for example, about 1.5 GB/s on random signs against about
-// 6 GB/s on inputs whose sign pattern the predictor learns. Far under any memory roof either
-// way; the measure cell below shows where it lands on yours.
+// it is their own. GCC compiles the select to a compare and a **branch** (`comiss; jb`). On
+// the lesson's random inputs half the signs are negative, unpredictably, so about half the
+// branches mispredict (~15 cycles each): on a Zen 3 VM, for example, about 1.5 GB/s on random
+// signs against about 6 GB/s on inputs whose sign pattern the predictor learns. Far under any
+// memory roof either way; the measure cell below shows where it lands on yours.
 
 // %% [code] {"kernel": "kernels/relu/naive.c", "grade_id": "relu_naive", "points": 0, "solution": true}
 // The implementation lives in kernels/relu/naive.c; scripts/render inlines it here.
@@ -194,12 +194,11 @@ static int test_relu_blocked(void) { return check_rung("blocked"); }
 //   `_mm256_maskstore_ps` with a lane mask built from the count: masked-off lanes are neither
 //   read nor written, so no byte past the array is touched (the guard check in the test
 //   fails if one is).
-// - **Streaming.** Out of place and large (x + y beyond L3, on one thread as on a team)
-//   the stores are non-temporal (`_mm256_stream_ps`):
-//   they skip the read-for-ownership of y, so 8 bytes move per element instead of 12, and
-//   they do not evict x. They are never used in place
-//   (the line was just read, it is in cache) nor for small arrays (the next layer wants y in
-//   cache). See README.md for the measurement behind the threshold; `KL_RELU_NT_MIN`
+// - **Streaming.** Out of place and large (x + y beyond L3, on one thread as on a team) the
+//   stores are non-temporal (`_mm256_stream_ps`): they skip the read-for-ownership of y, so 8
+//   bytes move per element instead of 12, and they do not evict x. They are never used in
+//   place (the line was just read, it is in cache) nor for small arrays (the next layer wants
+//   y in cache). See README.md for the measurement behind the threshold; `KL_RELU_NT_MIN`
 //   overrides it.
 
 // %% [code] {"kernel": "kernels/relu/avx2.c", "grade_id": "relu_avx2", "points": 0, "solution": true}

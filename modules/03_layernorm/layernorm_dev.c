@@ -311,8 +311,9 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   ymm registers; two per sum would spill (check with `objdump -d`).
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
-// - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y is written with non-temporal stores and the next row
-//   is prefetched into L1 while this one is written; one `sfence` per call.
+// - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y
+//   is written with non-temporal stores and the next row is prefetched into L1 while this one
+//   is written; one `sfence` per call.
 
 // %% [code] {"kernel": "kernels/layernorm/avx2.c", "grade_id": "layernorm_avx2", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/avx2.c; scripts/render inlines it here.
