@@ -14,9 +14,11 @@
  *       C tile is then read and written twice as often: measurably slower on AVX-512.)
  *   MC (L2): the MC x KC packed block of A is reused by every micro-panel of B. It gets the
  *       ways the B micro-panel (which passes through L2) and one way for C leave:
- *         MC = (W2 - 1 - ways2(KC*NR*4)) * (S2/W2) / (KC*4),  down to a multiple of MR.
+ *         MC = (W2 - 1 - ways2(KC*NR*4)) * (S2/W2) / (KC*4*bcast),  down to a multiple of MR.
+ *       (bcast: the copies of each element of A the packing stores; 1 except for the plain-C
+ *       rung, whose packing stores 4 so its SSE kernel loads a broadcast; see packed.c.)
  *   NC (L3): the KC x NC packed panel of B is reused by every MC block of A; the same with A:
- *         NC = (W3 - 1 - ways3(MC*KC*4)) * (S3/W3) / (KC*4),  down to a multiple of NR.
+ *         NC = (W3 - 1 - ways3(MC*KC*4*bcast)) * (S3/W3) / (KC*4),  down to a multiple of NR.
  *
  * Choosing the micro-kernel shape: each candidate MR x NR gets its KC from the rule above, and
  * the model keeps the one that moves the fewest L1 bytes per flop: per k step the kernel loads
@@ -59,21 +61,24 @@ static ptrdiff_t model_kc(const kl_mm_cache *l1, ptrdiff_t nr) {
     return kc;
 }
 
-static ptrdiff_t model_mc(const kl_mm_cache *l2, ptrdiff_t kc, ptrdiff_t mr, ptrdiff_t nr) {
+/* A packed row of A's block is kc * bcast floats (bcast copies of each element, gemm.h). */
+static ptrdiff_t model_mc(const kl_mm_cache *l2, ptrdiff_t kc, ptrdiff_t mr, ptrdiff_t nr,
+                          ptrdiff_t bcast) {
     ptrdiff_t ways_a = l2->ways - 1 - ways_of(l2, kc * nr * F);
-    return round_down((ways_a > 1 ? ways_a : 1) * way_bytes(l2) / (kc * F), mr);
+    return round_down((ways_a > 1 ? ways_a : 1) * way_bytes(l2) / (kc * bcast * F), mr);
 }
 
-static ptrdiff_t model_nc(const kl_mm_cache *l3, ptrdiff_t kc, ptrdiff_t mc, ptrdiff_t nr) {
-    ptrdiff_t ways_b = l3->ways - 1 - ways_of(l3, mc * kc * F);
+static ptrdiff_t model_nc(const kl_mm_cache *l3, ptrdiff_t kc, ptrdiff_t mc, ptrdiff_t nr,
+                          ptrdiff_t bcast) {
+    ptrdiff_t ways_b = l3->ways - 1 - ways_of(l3, mc * kc * bcast * F);
     return round_down((ways_b > 1 ? ways_b : 1) * way_bytes(l3) / (kc * F), nr);
 }
 
-kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr) {
+kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast) {
     kl_mm_blocking b = {mr, nr, 0, 0, 0};
     b.kc = model_kc(&c->l1, nr);
-    b.mc = model_mc(&c->l2, b.kc, mr, nr);
-    b.nc = model_nc(&c->l3, b.kc, b.mc, nr);
+    b.mc = model_mc(&c->l2, b.kc, mr, nr, bcast);
+    b.nc = model_nc(&c->l3, b.kc, b.mc, nr, bcast);
     return b;
 }
 
@@ -87,7 +92,7 @@ size_t kl_mm_model_pick(const kl_mm_caches *c, const ptrdiff_t (*shapes)[2], siz
     size_t best = 0;
     double best_score = -1;
     for (size_t i = 0; i < count; i++) {
-        kl_mm_blocking b = kl_mm_model(c, shapes[i][0], shapes[i][1]);
+        kl_mm_blocking b = kl_mm_model(c, shapes[i][0], shapes[i][1], 1);
         double s = kl_mm_model_score(&b);
         if (s > best_score) best = i, best_score = s;
     }
@@ -134,9 +139,9 @@ static ptrdiff_t env_block(const char *name) {
 /* Where each shape's blocking came from, for kl_matmul_blocking_source. */
 enum { FROM_MODEL, FROM_TUNED, FROM_ENV };
 
-static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr, int *from) {
+static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast, int *from) {
     kl_mm_caches here = kl_mm_caches_here();
-    kl_mm_blocking b = kl_mm_model(&here, mr, nr);
+    kl_mm_blocking b = kl_mm_model(&here, mr, nr, bcast);
     *from = FROM_MODEL;
     const kl_mm_tuned *t = tuned_file();
     if (t->ok && t->b.mr == mr && t->b.nr == nr) b = t->b, *from = FROM_TUNED;
@@ -152,25 +157,27 @@ static kl_mm_blocking compute(ptrdiff_t mr, ptrdiff_t nr, int *from) {
 /* A few micro-kernel shapes exist (scalar, AVX2, AVX-512 ones); cache each one's blocking.
  * A spin lock guards filling a slot (first calls only); reads of a ready slot take no lock. */
 #define SLOTS 6
-static struct { int ready, from; ptrdiff_t mr, nr; kl_mm_blocking b; } cache[SLOTS];
+static struct { int ready, from; ptrdiff_t mr, nr, bcast; kl_mm_blocking b; } cache[SLOTS];
 static atomic_flag lock = ATOMIC_FLAG_INIT;
 
-static kl_mm_blocking blocking_for(ptrdiff_t mr, ptrdiff_t nr, int *from) {
+static kl_mm_blocking blocking_for(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast, int *from) {
     for (int i = 0; i < SLOTS; i++)
         if (__atomic_load_n(&cache[i].ready, __ATOMIC_ACQUIRE) && cache[i].mr == mr &&
-            cache[i].nr == nr) {
+            cache[i].nr == nr && cache[i].bcast == bcast) {
             if (from) *from = cache[i].from;
             return cache[i].b;
         }
     int f;
-    kl_mm_blocking b = compute(mr, nr, &f);
+    kl_mm_blocking b = compute(mr, nr, bcast, &f);
     if (from) *from = f;
     while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) {}
     for (int i = 0; i < SLOTS; i++) {
-        if (cache[i].ready && cache[i].mr == mr && cache[i].nr == nr) break;
+        if (cache[i].ready && cache[i].mr == mr && cache[i].nr == nr && cache[i].bcast == bcast)
+            break;
         if (!cache[i].ready) {
             cache[i].mr = mr;
             cache[i].nr = nr;
+            cache[i].bcast = bcast;
             cache[i].b = b;
             cache[i].from = f;
             __atomic_store_n(&cache[i].ready, 1, __ATOMIC_RELEASE);
@@ -181,7 +188,9 @@ static kl_mm_blocking blocking_for(ptrdiff_t mr, ptrdiff_t nr, int *from) {
     return b;
 }
 
-kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr) { return blocking_for(mr, nr, NULL); }
+kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast) {
+    return blocking_for(mr, nr, bcast, NULL);
+}
 
 /* KL_MATMUL_SHAPE's index in shapes, or count when unset or not one of them. */
 static size_t env_shape(const ptrdiff_t (*shapes)[2], size_t count) {
@@ -204,8 +213,9 @@ size_t kl_mm_shape_pick(const ptrdiff_t (*shapes)[2], size_t count) {
     return kl_mm_model_pick(&here, shapes, count);
 }
 
-size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t *sizes, size_t cap) {
-    kl_mm_blocking b = kl_mm_blocking_for(mr, nr);
+size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast, ptrdiff_t *sizes,
+                           size_t cap) {
+    kl_mm_blocking b = kl_mm_blocking_for(mr, nr, bcast);
     const ptrdiff_t all[5] = {b.mr, b.nr, b.mc, b.kc, b.nc};
     for (size_t i = 0; i < cap && i < 5; i++) sizes[i] = all[i];
     return 5;
@@ -213,23 +223,20 @@ size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t *sizes, size_t 
 
 /* ---- the public report of what the best rung runs (kernellab.h) ---- */
 
-/* The micro-kernel shape of the fastest packed rung here (gemm.c). */
-void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr);
-
 kl_status kl_matmul_blocking(ptrdiff_t *sizes, size_t cap) {
     if (!sizes && cap) return KL_EINVAL;
-    ptrdiff_t mr, nr;
-    kl_gemm_best_shape(&mr, &nr);
-    kl_mm_blocking_list(mr, nr, sizes, cap);
+    ptrdiff_t mr, nr, bcast;
+    kl_gemm_best_shape(&mr, &nr, &bcast);
+    kl_mm_blocking_list(mr, nr, bcast, sizes, cap);
     return KL_OK;
 }
 
 const char *kl_matmul_blocking_source(void) {
     static const char *const names[] = {"model", "tuned", "environment"};
-    ptrdiff_t mr, nr;
+    ptrdiff_t mr, nr, bcast;
     int from;
-    kl_gemm_best_shape(&mr, &nr);
-    blocking_for(mr, nr, &from);
+    kl_gemm_best_shape(&mr, &nr, &bcast);
+    blocking_for(mr, nr, bcast, &from);
     const ptrdiff_t shape[1][2] = {{mr, nr}};
     return env_shape(shape, 1) == 0 ? names[FROM_ENV] : names[from];
 }

@@ -22,8 +22,9 @@ typedef struct kl_mm_caches {
 
 /* ---- the analytical model (pure: the same geometry always gives the same blocks) ---- */
 
-/* MC, KC, NC for an mr x nr micro-kernel on caches c (blocking.c states the rule). */
-kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr);
+/* MC, KC, NC for an mr x nr micro-kernel on caches c (blocking.c states the rule). bcast: the
+ * copies of each element of A its packing stores (kl_gemm_kernel.a_bcast; 1 for most). */
+kl_mm_blocking kl_mm_model(const kl_mm_caches *c, ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast);
 /* The model's figure of merit for a blocking: flops per byte the micro-kernel moves through L1
  * (A and B micro-panels every k step, plus the C tile once per KC). Higher is better. */
 double kl_mm_model_score(const kl_mm_blocking *b);
@@ -38,14 +39,18 @@ kl_mm_caches kl_mm_caches_here(void);
 /* The blocking for an mr x nr micro-kernel on this machine: the model, replaced by the tuned
  * file when it names this shape, then KL_MATMUL_MC / KL_MATMUL_KC / KL_MATMUL_NC per block.
  * Computed once per (mr, nr) and cached; safe to call from several threads. */
-kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr);
+kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast);
 
 /* Which of `count` shapes a rung with several micro-kernels runs: KL_MATMUL_SHAPE ("14x32"),
  * else the tuned file's shape, else kl_mm_model_pick. Always a valid index. */
 size_t kl_mm_shape_pick(const ptrdiff_t (*shapes)[2], size_t count);
 
 /* Writes {MR, NR, MC, KC, NC} (at most cap of them) for the registry; returns 5. */
-size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t *sizes, size_t cap);
+size_t kl_mm_blocking_list(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast, ptrdiff_t *sizes,
+                           size_t cap);
+
+/* The micro-kernel of the fastest packed rung here (gemm.c): its shape and A's bcast. */
+void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr, ptrdiff_t *bcast);
 
 /* ---- the tuned file (tuned.c) ----
  * A flat JSON object written by scripts/tune:

@@ -71,6 +71,7 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
                     float *Bp) {
     switch (nr) {
     case 8: pack_b_nr(8, kc, nc, B, ldb, Bp); break;
+    case 12: pack_b_nr(12, kc, nc, B, ldb, Bp); break;
     case 16: pack_b_nr(16, kc, nc, B, ldb, Bp); break;
     case 32: pack_b_nr(32, kc, nc, B, ldb, Bp); break;
     default: pack_b_nr(nr, kc, nc, B, ldb, Bp);
@@ -147,7 +148,7 @@ typedef struct plan {
 
 static plan make_plan(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       int threads) {
-    kl_mm_blocking b = kl_mm_blocking_for(uk->mr, uk->nr);
+    kl_mm_blocking b = kl_mm_blocking_for(uk->mr, uk->nr, uk->a_bcast);
     plan p;
     p.kc = cdiv(k, cdiv(k, b.kc));
     p.nc = round_up(cdiv(n, cdiv(n, b.nc)), uk->nr);
@@ -175,7 +176,7 @@ size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdi
     if (m <= 0 || n <= 0 || k <= 0) return 0;
     plan p = make_plan(uk, m, n, k, threads);
     size_t panels = p.threads > 1 ? 2 : 1; /* a team double-buffers the B panel */
-    return (size_t)p.threads * round64((size_t)(p.mc * p.kc) * sizeof(float)) +
+    return (size_t)p.threads * round64((size_t)(p.mc * p.kc * uk->a_bcast) * sizeof(float)) +
            panels * round64((size_t)(p.kc * p.nc) * sizeof(float));
 }
 
@@ -193,8 +194,8 @@ static inline int macro_kernel(const kl_gemm_kernel *uk, ptrdiff_t mc, ptrdiff_t
         ptrdiff_t nr = nc - jr < NR ? nc - jr : NR;
         for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
             ptrdiff_t mr = mc - ir < MR ? mc - ir : MR;
-            bad |= uk->ukr(kc, alpha, Ap + ir * kc, Bp + jr * kc, beta, C + ir * ldc + jr, ldc,
-                           mr, nr) != KL_OK;
+            bad |= uk->ukr(kc, alpha, Ap + ir * kc * uk->a_bcast, Bp + jr * kc, beta,
+                           C + ir * ldc + jr, ldc, mr, nr) != KL_OK;
             if (ep) ep->tile(ep, C + ir * ldc + jr, ldc, col + jr, mr, nr); /* still in L1 */
         }
     }
@@ -279,7 +280,7 @@ static kl_status gemm_run(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, pt
                           int trans_b) {
     /* BEGIN SOLUTION */
     plan pl = make_plan(uk, m, n, k, threads);
-    size_t a_bytes = round64((size_t)(pl.mc * pl.kc) * sizeof(float));
+    size_t a_bytes = round64((size_t)(pl.mc * pl.kc * uk->a_bcast) * sizeof(float));
     size_t b_bytes = round64((size_t)(pl.kc * pl.nc) * sizeof(float));
     /* One 64-byte-aligned block: [threads][a_bytes] A blocks, then the B panel (two for a
      * team: gemm_team packs panel q + 1 while a slower thread may still read panel q). */
@@ -316,6 +317,7 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
 kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int trans_b, ptrdiff_t m,
                     ptrdiff_t n, ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda,
                     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc) {
+    if (uk->a_bcast != 1 && trans_a) return KL_EINVAL;
     return gemm_run(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, NULL, trans_a != 0,
                     trans_b != 0);
 }
@@ -362,30 +364,29 @@ size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threa
 }
 
 size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {
-    return kl_mm_blocking_list(kl_gemm_avx2_kernel.mr, kl_gemm_avx2_kernel.nr, sizes, cap);
+    return kl_mm_blocking_list(kl_gemm_avx2_kernel.mr, kl_gemm_avx2_kernel.nr, 1, sizes, cap);
 }
 
 size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap) {
     const kl_gemm_kernel *uk = kl_gemm_avx512_kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
+    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
 }
 
 size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
     const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, sizes, cap);
+    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
 }
 #endif
 
-/* The shape the fastest packed rung on this CPU runs (what kl_matmul_blocking reports). */
-void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr) {
+/* The kernel the fastest packed rung on this CPU runs (what kl_matmul_blocking reports). */
+void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr, ptrdiff_t *bcast) {
 #ifdef KL_HAVE_SIMD
     if (kl_cpu_isa() >= KL_ISA_AVX2) {
         const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
-        *mr = uk->mr, *nr = uk->nr;
+        *mr = uk->mr, *nr = uk->nr, *bcast = uk->a_bcast;
         return;
     }
 #endif
-    ptrdiff_t sizes[2];
-    kl_matmul_packed_blocking(sizes, 2);
-    *mr = sizes[0], *nr = sizes[1];
+    const kl_gemm_kernel *uk = kl_gemm_packed_kernel();
+    *mr = uk->mr, *nr = uk->nr, *bcast = uk->a_bcast;
 }

@@ -23,7 +23,9 @@
 /* c[mr][nr] (row stride ldc) = alpha * a.b + beta * c, for the valid mr <= MR, nr <= NR corner.
  *   a: packed micro-panel, a[p*MR + i], p < k, i < MR (rows >= mr are zero)
  *   b: packed sliver,      b[p*NR + j], p < k, j < NR (cols >= nr are zero)
- * beta == 0: c is not read. k >= 1. a and b are 64-byte aligned. */
+ * beta == 0: c is not read. k >= 1. a and b are 64-byte aligned.
+ * A kernel with a_bcast > 1 reads a[(p*MR + i)*a_bcast + l], l < a_bcast: each element of A
+ * stored a_bcast times, packed by its own pack_a. */
 /* Returns KL_OK (a student's stub returns KL_EUNSUPPORTED; the driver passes that on). */
 typedef kl_status (*kl_gemm_ukr)(ptrdiff_t k, float alpha, const float *a, const float *b,
                                  float beta, float *c, ptrdiff_t ldc, ptrdiff_t mr, ptrdiff_t nr);
@@ -34,8 +36,10 @@ typedef void (*kl_gemm_pack_fn)(ptrdiff_t mnr, ptrdiff_t d0, ptrdiff_t d1, const
 
 typedef struct kl_gemm_kernel {
     ptrdiff_t mr, nr;
+    ptrdiff_t a_bcast; /* copies of each element of A in Ap: 1, or 4 for the SSE kernel, which
+                        * then loads a ready broadcast instead of shuffling one (packed.c) */
     kl_gemm_ukr ukr;
-    kl_gemm_pack_fn pack_a, pack_b; /* NULL: the portable ones below */
+    kl_gemm_pack_fn pack_a, pack_b; /* NULL: the portable ones below (a_bcast 1) */
 } kl_gemm_kernel;
 
 /* Packing (shared helpers; any rung may use them).
@@ -55,12 +59,12 @@ void kl_gemm_pack_bt(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *Bt, 
                      float *Bp);
 
 /* Exact scratch bytes kl_gemm allocates for this call (one aligned block):
- *   T * round64(MCe * KCe * 4) + P * round64(KCe * NCe * 4)
+ *   T * round64(MCe * KCe * a_bcast * 4) + P * round64(KCe * NCe * 4)
  * where MCe, KCe, NCe are the blocks actually used (<= MC, KC, NC: the cache blocks, evened out
  * so no block is a sliver, and trimmed to the problem), T the threads that each pack their
  * own A block, and P the B panel buffers: 1 on one thread, 2 for a team (it packs the next
  * panel while the current one may still be read). Upper bound:
- * (T*MC*KC + P*KC*NC)*4 + (T+P)*64 bytes. */
+ * (T*MC*KC*a_bcast + P*KC*NC)*4 + (T+P)*64 bytes. */
 size_t kl_gemm_scratch(const kl_gemm_kernel *uk, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                        int threads);
 
@@ -88,7 +92,7 @@ kl_status kl_gemm_ep(const kl_gemm_kernel *uk, int threads, ptrdiff_t m, ptrdiff
 
 /* kl_gemm with op(A) = At when trans_a (A stored k x m, lda >= m) and op(B) = Bt when trans_b
  * (B stored n x k, ldb >= k); the packing absorbs the transpose (kl_gemm_pack_at/_bt), the same
- * scratch as kl_gemm. */
+ * scratch as kl_gemm. KL_EINVAL for a kernel with a_bcast > 1 (no transposing packer for it). */
 kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int trans_b, ptrdiff_t m,
                     ptrdiff_t n, ptrdiff_t k, float alpha, const float *A, ptrdiff_t lda,
                     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc);
@@ -103,6 +107,8 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
 /* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
  * packing would only add a copy. Same rule for both SIMD rungs. */
 int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+/* The plain-C rung's micro-kernel (packed.c). */
+const kl_gemm_kernel *kl_gemm_packed_kernel(void);
 /* The micro-kernel the openmp rung runs on this CPU: kl_matmul_dispatch()'s. */
 const kl_gemm_kernel *kl_gemm_openmp_kernel(void);
 

@@ -144,7 +144,7 @@ static void pack_b_16(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, 
     /* END SOLUTION */
 }
 
-const kl_gemm_kernel kl_gemm_avx2_kernel = {MR, NR, ukr_6x16, pack_a_6, pack_b_16};
+const kl_gemm_kernel kl_gemm_avx2_kernel = {MR, NR, 1, ukr_6x16, pack_a_6, pack_b_16};
 
 /* ---- direct path: no packing, for problems whose operands already sit in L1/L2 ---- */
 

@@ -183,8 +183,8 @@ static kl_status ukr_14x32(ptrdiff_t k, float alpha, const float *a, const float
 }
 
 const kl_gemm_kernel kl_gemm_avx512_kernels[KL_AVX512_SHAPES] = {
-    {12, 32, ukr_12x32, NULL, NULL},
-    {14, 32, ukr_14x32, NULL, NULL},
+    {12, 32, 1, ukr_12x32, NULL, NULL},
+    {14, 32, 1, ukr_14x32, NULL, NULL},
 };
 
 /* ---- direct path: no packing ---- */
