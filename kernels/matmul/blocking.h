@@ -38,7 +38,7 @@ kl_mm_caches kl_mm_caches_here(void);
 
 /* The blocking for an mr x nr micro-kernel on this machine: the model, replaced by the tuned
  * file when it names this shape, then KL_MATMUL_MC / KL_MATMUL_KC / KL_MATMUL_NC per block.
- * Computed once per (mr, nr) and cached; safe to call from several threads. */
+ * Computed once per (mr, nr, bcast) and cached; safe to call from several threads. */
 kl_mm_blocking kl_mm_blocking_for(ptrdiff_t mr, ptrdiff_t nr, ptrdiff_t bcast);
 
 /* Which of `count` shapes a rung with several micro-kernels runs: KL_MATMUL_SHAPE ("14x32"),

@@ -71,7 +71,6 @@ void kl_gemm_pack_b(ptrdiff_t nr, ptrdiff_t kc, ptrdiff_t nc, const float *B, pt
                     float *Bp) {
     switch (nr) {
     case 8: pack_b_nr(8, kc, nc, B, ldb, Bp); break;
-    case 12: pack_b_nr(12, kc, nc, B, ldb, Bp); break;
     case 16: pack_b_nr(16, kc, nc, B, ldb, Bp); break;
     case 32: pack_b_nr(32, kc, nc, B, ldb, Bp); break;
     default: pack_b_nr(nr, kc, nc, B, ldb, Bp);

@@ -23,7 +23,8 @@
 /* c[mr][nr] (row stride ldc) = alpha * a.b + beta * c, for the valid mr <= MR, nr <= NR corner.
  *   a: packed micro-panel, a[p*MR + i], p < k, i < MR (rows >= mr are zero)
  *   b: packed sliver,      b[p*NR + j], p < k, j < NR (cols >= nr are zero)
- * beta == 0: c is not read. k >= 1. a and b are 64-byte aligned.
+ * beta == 0: c is not read. k >= 1. a is 64-byte aligned, b at least 16 (32*k bytes apart for
+ * NR = 8).
  * A kernel with a_bcast > 1 reads a[(p*MR + i)*a_bcast + l], l < a_bcast: each element of A
  * stored a_bcast times, packed by its own pack_a. */
 /* Returns KL_OK (a student's stub returns KL_EUNSUPPORTED; the driver passes that on). */

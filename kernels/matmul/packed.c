@@ -9,9 +9,10 @@
  * one accumulator to the stack, a store and a load on every k step). A scalar a[i] times a vector
  * of B needs a[i] in all four lanes, and SSE makes that with a shuffle, which competes with the
  * multiplies and adds for the same execution ports: the auto-vectorised scalar 4 x 8 kernel ran
- * at 26-33 GFLOP/s in L1 where this one runs at 40-43 (AMD Zen 4). So the packing stores each element of A four times (a_bcast = 4, gemm.h)
- * and the kernel loads a ready broadcast; the price is an A block four times as large, which
- * the blocking model accounts for (MC shrinks by 4). */
+ * at 26-33 GFLOP/s in L1 where this one runs at 40-43 (AMD Zen 4). So the packing stores each
+ * element of A four times (a_bcast = 4, gemm.h) and the kernel loads a ready broadcast; the
+ * price is an A block four times as large, which the blocking model accounts for (MC shrinks
+ * by 4). */
 #include "gemm.h"
 
 /* Four floats in one SSE register (a GCC/Clang vector type: plain C the compiler maps to
@@ -43,7 +44,7 @@ static kl_status ukr_4x8(ptrdiff_t k, float alpha, const float *a, const float *
  * repeated BCAST times; rows past mc are zero. mr is MR. */
 static void pack_a_bcast(ptrdiff_t mr, ptrdiff_t mc, ptrdiff_t kc, const float *A, ptrdiff_t lda,
                          float *Ap) {
-    (void)mr;
+    (void)mr; /* always MR */
     /* BEGIN SOLUTION */
     for (ptrdiff_t r = 0; r < mc; r += MR, Ap += MR * BCAST * kc) {
         ptrdiff_t rows = mc - r < MR ? mc - r : MR;

@@ -280,13 +280,13 @@ static int test_matmul_blocked(void) {
 }
 
 // %% [markdown]
-// ## Rung 4: packed (the Goto/BLIS five loops, scalar micro-kernel)
+// ## Rung 4: packed (the Goto/BLIS five loops, plain-C micro-kernel)
 // The last plain-C rung restructures everything around a tiny **micro-kernel** that computes an
-// MR×NR tile of C, here 4×8, keeping all 32 accumulators in registers for the whole k loop.
-// Each step of k loads MR values of A and NR values of B and does MR·NR multiply-adds, so a
-// value loaded from L1 is used NR (or MR) times instead of once. Five loops around it
-// (`kernels/matmul/gemm.c`, shared by every packed rung) decide which cache each operand
-// lives in:
+// MR×NR tile of C, here 4×8, keeping all 32 sums in registers (eight 4-float vectors) for the
+// whole k loop. Each step of k reads MR values of A and NR values of B and does MR·NR
+// multiply-adds, so a value loaded from L1 is used NR (or MR) times instead of once. Five
+// loops around it (`kernels/matmul/gemm.c`, shared by every packed rung) decide which cache
+// each operand lives in:
 //
 // ```
 // for jc in n by NC:                  5th loop: a KC×NC panel of B, packed once (L3)
@@ -726,10 +726,11 @@ static int measure_ladder(void) {
 //   memory operations per multiply-add, and a slab of B that stays in L1 whatever ldb is.
 //   Cutting traffic from L3 alone would not help a loop that is not waiting for L3 (set
 //   `KL_BLOCKED_KB=1`: tiles without the four-row pass).
-// - **packed** beats blocked with the same SSE instructions (1.2-1.5× at n = 1024 on a 2-core
-//   Zen 4 VM, an example): its C tile never leaves registers, and the broadcast packing leaves
-//   the kernel one load per multiply-add pair and no shuffles. There is no FMA below AVX2, so
-//   what packing buys shows fully in the next rung, where the same structure feeds FMAs.
+// - **packed** usually beats blocked with the same SSE instructions (up to 1.2-1.6× at
+//   n = 1024 on a busy 2-core Zen 4 VM, an example; some runs had them level): its C tile
+//   never leaves registers, and the broadcast packing leaves the kernel no shuffles. There is
+//   no FMA below AVX2, so what packing buys shows fully in the next rung, where the same
+//   structure feeds FMAs.
 // - **avx2** then gains another 3-4×: 8 lanes, fused multiply-add, and 12 independent
 //   accumulators hiding the FMA latency. On a quiet core it
 //   comes close to the AVX2 FMA peak lesson 00 measured; lower n = 1024 figures usually mean
@@ -748,13 +749,14 @@ static int measure_ladder(void) {
 //
 //     inputs    = 4·(m·k + k·n + 2·m·n)                 A, B, C, C0: 589,824 B at n = 192
 //     scratch   = the rung's scratch_bytes(m, n, k, T)    0 for naive, interchange, blocked;
-//               = T·round64(4·MCe·KCe) + round64(4·KCe·NCe)          for the packed rungs
+//               = T·round64(4·MCe·KCe·a_bcast) + round64(4·KCe·NCe)   for the packed rungs
 //     allowance = 4 KiB + 1 KiB per thread
 //     inputs < peak <= inputs + scratch + allowance
 //
 // MCe, KCe, NCe are the blocks one call really uses (the cache blocks, evened out and trimmed
-// to the problem: at n = 192, KCe = NCe = 192) and T the threads that each pack their own A
-// block (1 except for openmp). The **allowance** is for heap the rung does not own: the C and
+// to the problem: at n = 192, KCe = NCe = 192), a_bcast the copies of each element of A the
+// packing stores (4 for the plain-C rung, 1 for the SIMD ones) and T the threads that each
+// pack their own A block (1 except for openmp). The **allowance** is for heap the rung does not own: the C and
 // OpenMP runtimes' bookkeeping. Measured under Massif here: 8 bytes single-threaded, and for
 // the openmp rung libgomp's thread-pool and team structures, about 2.3 KiB at 2 threads,
 // 5.4 KiB at 8 and 9.6 KiB at 16 (roughly 1.2 KiB + 0.5 KiB per thread; thread stacks are
@@ -841,7 +843,8 @@ static int test_memory_packed(void) {
 //   (it is O(n²) against O(n³)).
 // - **Memory**: O(m·k + k·n + m·n) for the operands, all the caller's. Scratch: none for
 //   naive, interchange and blocked; for the packed rungs one aligned buffer of
-//   T·round64(4·MCe·KCe) + round64(4·KCe·NCe) bytes, bounded by 4·(T·MC·KC + KC·NC) + 64·(T+1)
+//   T·round64(4·MCe·KCe·a_bcast) + round64(4·KCe·NCe) bytes, bounded by
+//   4·(T·MC·KC·a_bcast + KC·NC) + 64·(T+1)
 //   whatever the problem size: O(1) in m, n, k. With, for example, AVX2 6×16 blocks of KC =
 //   256 and MC = 252, that is about 252 KiB per thread plus 1 KiB per column of the B panel.
 // - **Arithmetic intensity** (square n, bytes beyond L2, from Part 1):
