@@ -756,12 +756,13 @@ static int measure_ladder(void) {
 // MCe, KCe, NCe are the blocks one call really uses (the cache blocks, evened out and trimmed
 // to the problem: at n = 192, KCe = NCe = 192), a_bcast the copies of each element of A the
 // packing stores (4 for the plain-C rung, 1 for the SIMD ones) and T the threads that each
-// pack their own A block (1 except for openmp). The **allowance** is for heap the rung does not own: the C and
-// OpenMP runtimes' bookkeeping. Measured under Massif here: 8 bytes single-threaded, and for
-// the openmp rung libgomp's thread-pool and team structures, about 2.3 KiB at 2 threads,
-// 5.4 KiB at 8 and 9.6 KiB at 16 (roughly 1.2 KiB + 0.5 KiB per thread; thread stacks are
-// mmap'd, not heap). The lower bound proves Massif saw the workload; the upper bound catches a
-// rung that allocates more than it documents, or leaks a buffer per k-block.
+// pack their own A block (1 except for openmp). The **allowance** is for heap the rung does
+// not own: the C and OpenMP runtimes' bookkeeping. Measured under Massif here: 8 bytes
+// single-threaded, and for the openmp rung libgomp's thread-pool and team structures, about
+// 2.3 KiB at 2 threads, 5.4 KiB at 8 and 9.6 KiB at 16 (roughly 1.2 KiB + 0.5 KiB per thread;
+// thread stacks are mmap'd, not heap). The lower bound proves Massif saw the workload; the
+// upper bound catches a rung that allocates more than it documents, or leaks a buffer per
+// k-block.
 //
 // One trap: Valgrind runs the program on a synthetic CPU whose CPUID reports other cache
 // sizes than the real ones (for example 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
