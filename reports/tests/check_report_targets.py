@@ -12,7 +12,8 @@
      named beside the worst case), and one has a passing case but a size missing from the run
      (matmul n = 2048); with OpenBLAS beside BLIS, faster than it at one size and slower at
      another, so x OpenBLAS, x the better peer and the peer targets follow the faster one at
-     each size: report.json, report.md and report.html.
+     each size: report.json, report.md and report.html; and the same run with a 2-thread FMA
+     peak of 1.1x the 1-thread one, which both reports must call out.
 """
 import argparse
 import copy
@@ -411,6 +412,32 @@ def main():
         if counts != (7, 5, 1) or not plot or "predates" in page:
             fail(f"hand-made report.html: targets badges (pass, miss, not measured) = {counts}, % of copy plot: {plot}")
         print("ok   hand-made report.html: 7 pass, 5 MISS, 1 not measured badges and the % of copy plot")
+
+        # An FMA peak that does not grow with the threads (a core busy elsewhere) is called out
+        # in report.md and report.html; the hand-made run's peak scales (200 = 2 x 100): no word.
+        said = "threads reached"
+        if said in md or said in page:
+            fail("hand-made: a 2-thread FMA peak of 2x the 1-thread one is reported as not scaling")
+        busy_dir = os.path.join(tmp, "busy")
+        os.makedirs(busy_dir)
+        busy = hand_made_bench()
+        for b in busy["benchmarks"]:
+            if b["name"].startswith("ceiling/fma/isa:avx2/threads:2"):
+                b["GFLOPS"] = 110.0
+        with open(os.path.join(busy_dir, "bench.json"), "w") as f:
+            json.dump(busy, f)
+        r = run(os.path.join(scripts, "report.py"), os.path.join(busy_dir, "bench.json"),
+                "--json", os.path.join(busy_dir, "report.json"), "--md", os.path.join(busy_dir, "report.md"))
+        r2 = run(os.path.join(scripts, "report_html.py"), busy_dir)
+        if r.returncode != 0 or r2.returncode != 0:
+            fail(f"report.py / report_html.py on the busy-core bench: exit {r.returncode}, {r2.returncode}: "
+                 f"{r.stderr} {r2.stderr}")
+        want = "The avx2 FMA peak on 2 threads reached 1.10x its 1-thread figure, not about 2x"
+        bmd = open(os.path.join(busy_dir, "report.md"), encoding="utf-8").read()
+        bpage = open(os.path.join(busy_dir, "report.html"), encoding="utf-8").read()
+        if f"**Warning:** {want}" not in bmd or want not in bpage:
+            fail(f"busy core: report.md or report.html lacks the warning '{want}'")
+        print("ok   a 2-thread FMA peak of 1.1x the 1-thread one is called out in report.md and report.html")
     print("PASS")
     return 0
 

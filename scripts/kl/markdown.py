@@ -1,7 +1,7 @@
 """report.md and the summary table report.py --summary prints, from a report dict."""
 import json
 
-from kl.model import CEILING_TOLERANCE, flop_op, ops_of
+from kl.model import CEILING_TOLERANCE, flop_op, ops_of, thread_scaling_note
 from kl.report import OPENBLAS_BASELINE
 from kl.text import fmt, percent, size_str, target_case_str, times_str
 
@@ -95,6 +95,8 @@ def markdown(report):
     out.append(f"**Correctness:** {status} ({ok['checked']} results, size set `{run['size_set']}`).")
     if noise_note(report):
         out += ["", f"**Warning:** {noise_note(report)}"]
+    if thread_scaling_note(report):
+        out += ["", f"**Warning:** {thread_scaling_note(report)}"]
     out += targets_markdown(report.get("targets") or [])
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",

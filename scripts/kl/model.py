@@ -76,6 +76,28 @@ def intensity(r):
 # (course/scoring.py) rejects the report.
 CEILING_TOLERANCE = 0.10
 
+# The FMA-peak loop touches no memory, so on idle cores its rate grows with the threads. An ISA
+# whose peak at some thread count stays below THREAD_SCALING_MIN x threads x its 1-thread peak
+# was measured with a core busy elsewhere (or two threads on one core): the run's multi-threaded
+# figures, and the targets measured at them, may understate the kernels.
+THREAD_SCALING_MIN = 0.75
+
+
+def thread_scaling_note(report):
+    """A sentence naming each (ISA, threads > 1) whose FMA peak did not scale
+    (THREAD_SCALING_MIN), or None when all did (or no 1-thread peak was measured)."""
+    peak = {(c["isa"], c["threads"]): c["gflops"] for c in report["machine"]["ceilings"]["fma"] if c.get("gflops")}
+    low = [(isa, t, p / peak[isa, 1]) for (isa, t), p in sorted(peak.items())
+           if t > 1 and (isa, 1) in peak and p < THREAD_SCALING_MIN * t * peak[isa, 1]]
+    if not low:
+        return None
+    said = "; ".join(f"the {isa} FMA peak on {t} threads reached {x:.2f}x its 1-thread figure, not about {t}x"
+                     for isa, t, x in low)
+    threads = sorted({t for _, t, _ in low})
+    return (f"{said[0].upper()}{said[1:]}. Another program held a core while this run measured (or the "
+            f"threads shared one core): figures and targets at {' and '.join(map(str, threads))} threads may "
+            f"understate the kernels; rerun those on an idle machine.")
+
 
 def measured_ceiling(ceilings, flops, threads, ws):
     """The ceiling row that applies (report.machine.ceilings' "fma" or "copy" row), or None."""

@@ -4,6 +4,7 @@ import html
 import json
 import os
 
+from kl.model import thread_scaling_note
 from kl.plots import plot_training
 from kl.series import ladder_rows
 from kl.text import target_case_str
@@ -190,7 +191,8 @@ def ladder_table(results):
 
 def warnings(report):
     """A visible caution when the ceilings look disturbed: results above their own ceiling,
-    or a load average above the core count when the run started (a shared machine)."""
+    a load average above the core count when the run started (a shared machine), or an FMA
+    peak that did not grow with the threads."""
     over = [r for r in report["results"] if (r.get("fraction_of_ceiling") or 0) > 1.0]
     load = (report["run"].get("load_avg") or [0])[0]
     cores = report["machine"]["cores"]
@@ -206,6 +208,8 @@ def warnings(report):
     if load > cores:
         notes.append(f"Load average {load:.2f} on {cores} cores when the run started: other programs "
                      f"shared the CPU, so every number here is noisy.")
+    if thread_scaling_note(report):
+        notes.append(esc(thread_scaling_note(report)))
     if not notes:
         return ""
     return '<div class="warn"><b>Read with care.</b> ' + " ".join(notes) + "</div>"
