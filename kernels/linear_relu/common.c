@@ -50,7 +50,6 @@ size_t kl_linear_relu_fused_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int t
 }
 
 size_t kl_linear_relu_fused_blocking(ptrdiff_t *sizes, size_t cap) {
-    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
+    return kl_gemm_blocking_list(kl_gemm_openmp_kernel(), sizes, cap);
 }
 #endif

@@ -363,19 +363,21 @@ size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threa
 }
 
 size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {
-    return kl_mm_blocking_list(kl_gemm_avx2_kernel.mr, kl_gemm_avx2_kernel.nr, 1, sizes, cap);
+    return kl_gemm_blocking_list(&kl_gemm_avx2_kernel, sizes, cap);
 }
 
 size_t kl_matmul_avx512_blocking(ptrdiff_t *sizes, size_t cap) {
-    const kl_gemm_kernel *uk = kl_gemm_avx512_kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
+    return kl_gemm_blocking_list(kl_gemm_avx512_kernel(), sizes, cap);
 }
 
 size_t kl_matmul_openmp_blocking(ptrdiff_t *sizes, size_t cap) {
-    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
-    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
+    return kl_gemm_blocking_list(kl_gemm_openmp_kernel(), sizes, cap);
 }
 #endif
+
+size_t kl_gemm_blocking_list(const kl_gemm_kernel *uk, ptrdiff_t *sizes, size_t cap) {
+    return kl_mm_blocking_list(uk->mr, uk->nr, uk->a_bcast, sizes, cap);
+}
 
 /* The kernel the fastest packed rung on this CPU runs (what kl_matmul_blocking reports). */
 void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr, ptrdiff_t *bcast) {

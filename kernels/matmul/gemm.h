@@ -108,6 +108,8 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
 /* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
  * packing would only add a copy. Same rule for both SIMD rungs. */
 int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+/* {MR, NR, MC, KC, NC} of the blocking uk runs on this machine (kl_mm_blocking_list); returns 5. */
+size_t kl_gemm_blocking_list(const kl_gemm_kernel *uk, ptrdiff_t *sizes, size_t cap);
 /* The plain-C rung's micro-kernel (packed.c). */
 const kl_gemm_kernel *kl_gemm_packed_kernel(void);
 /* The micro-kernel the openmp rung runs on this CPU: kl_matmul_dispatch()'s. */

@@ -74,5 +74,5 @@ size_t kl_matmul_packed_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threa
 }
 
 size_t kl_matmul_packed_blocking(ptrdiff_t *sizes, size_t cap) {
-    return kl_mm_blocking_list(MR, NR, BCAST, sizes, cap);
+    return kl_gemm_blocking_list(&kernel, sizes, cap);
 }

@@ -93,10 +93,8 @@ def markdown(report):
     ok = report["correctness"]
     status = "every check passed" if ok["all_passed"] else f"{ok['failed']} of {ok['checked']} FAILED"
     out.append(f"**Correctness:** {status} ({ok['checked']} results, size set `{run['size_set']}`).")
-    if noise_note(report):
-        out += ["", f"**Warning:** {noise_note(report)}"]
-    if thread_scaling_note(report):
-        out += ["", f"**Warning:** {thread_scaling_note(report)}"]
+    out += ["", f"**Warning:** {note}"] if (note := noise_note(report)) else []
+    out += ["", f"**Warning:** {note}"] if (note := thread_scaling_note(report)) else []
     out += targets_markdown(report.get("targets") or [])
     out += ["", "## Machine", "",
             f"- CPU: {m['cpu_model']}, {m['cores']} cores, ISA `{m['isa']}`, {m['mhz']} MHz",

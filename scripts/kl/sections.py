@@ -208,8 +208,9 @@ def warnings(report):
     if load > cores:
         notes.append(f"Load average {load:.2f} on {cores} cores when the run started: other programs "
                      f"shared the CPU, so every number here is noisy.")
-    if thread_scaling_note(report):
-        notes.append(esc(thread_scaling_note(report)))
+    scaling = thread_scaling_note(report)
+    if scaling:
+        notes.append(esc(scaling))
     if not notes:
         return ""
     return '<div class="warn"><b>Read with care.</b> ' + " ".join(notes) + "</div>"
