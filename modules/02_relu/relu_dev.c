@@ -22,7 +22,6 @@
 // %% [code]
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, access */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +79,6 @@ static int skip_rung(const char *name) {
     return 0;
 }
 
-static float lesson_uniform(uint64_t *s) { /* xorshift64*, in [-1, 1) */
-    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-    return (float)((*s * 0x2545F4914F6CDD1DULL) >> 40) / (float)(1 << 23) - 1.0f;
-}
-
 /* One size, out of place then in place, pointers off a 64-byte boundary, specials planted. */
 static int check_one(const char *name, ptrdiff_t n) {
     enum { OFF = 1, GUARD = 16 };
@@ -97,8 +91,8 @@ static int check_one(const char *name, ptrdiff_t n) {
         fail = KL_FAIL("out of memory");
         goto done;
     }
-    uint64_t seed = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
-    for (ptrdiff_t i = 0; i < n; i++) x0[i] = lesson_uniform(&seed);
+    unsigned long long seed = 0x9E3779B97F4A7C15ULL ^ (unsigned long long)n;
+    for (ptrdiff_t i = 0; i < n; i++) x0[i] = kl_lesson_uniform(&seed);
     const float specials[4] = {NAN, -INFINITY, INFINITY, -0.0f};
     for (int s = 0; s < 4 && n > 8; s++) x0[s] = specials[s], x0[n - 1 - s] = specials[3 - s];
     float *x = xbuf + OFF, *y = ybuf + OFF;
@@ -486,10 +480,10 @@ static int measure_fused(void) {
     float *A = malloc(sizeof(float) * (size_t)(m * k)), *B = malloc(sizeof(float) * (size_t)(k * n));
     float *C = malloc(sizeof(float) * (size_t)(m * n)), *bias = malloc(sizeof(float) * (size_t)n);
     if (A && B && C && bias) {
-        uint64_t seed = 42;
-        for (ptrdiff_t i = 0; i < m * k; i++) A[i] = lesson_uniform(&seed);
-        for (ptrdiff_t i = 0; i < k * n; i++) B[i] = lesson_uniform(&seed);
-        for (ptrdiff_t i = 0; i < n; i++) bias[i] = lesson_uniform(&seed);
+        unsigned long long seed = 42;
+        for (ptrdiff_t i = 0; i < m * k; i++) A[i] = kl_lesson_uniform(&seed);
+        for (ptrdiff_t i = 0; i < k * n; i++) B[i] = kl_lesson_uniform(&seed);
+        for (ptrdiff_t i = 0; i < n; i++) bias[i] = kl_lesson_uniform(&seed);
         printf("    linear_relu %tdx%tdx%td (C = %.0f MiB, L2 = %zu KiB)\n", m, n, k,
                4.0 * (double)(m * n) / (1 << 20), kl_cpu_cache_bytes(2) >> 10);
         printf("    %-10s %8s %10s %9s\n", "rung", "threads", "ms", "GFLOP/s");
