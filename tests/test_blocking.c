@@ -180,9 +180,9 @@ static int test_tuned_load(void) {
         fails++;
     }
     /* The library's own view: falls back to the model and says why. */
-    ptrdiff_t b[5];
+    ptrdiff_t b[6];
     kl_mm_caches here = kl_mm_caches_here();
-    if (kl_matmul_blocking(b, 5) != KL_OK || strcmp(kl_matmul_blocking_source(), "model") != 0 ||
+    if (kl_matmul_blocking(b, 6) != KL_OK || strcmp(kl_matmul_blocking_source(), "model") != 0 ||
         !strstr(kl_matmul_blocking_detail(), "another CPU")) {
         fprintf(stderr, "FAIL library: source '%s', detail '%s'\n", kl_matmul_blocking_source(),
                 kl_matmul_blocking_detail());
@@ -191,7 +191,7 @@ static int test_tuned_load(void) {
         ptrdiff_t mr, nr, bcast;
         kl_gemm_best_shape(&mr, &nr, &bcast);
         kl_mm_blocking m = kl_mm_model(&here, b[0], b[1], bcast);
-        if (m.mc != b[2] || m.kc != b[3] || m.nc != b[4]) {
+        if (m.mc != b[2] || m.kc != b[3] || m.nc != b[4] || b[5] != bcast) {
             fprintf(stderr, "FAIL library blocking is not the model's\n");
             fails++;
         }

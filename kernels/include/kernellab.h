@@ -272,8 +272,10 @@ const char *kl_cpu_cache_source(int level);
 int kl_cpu_cache_ways(int level);
 int kl_cpu_cache_line(int level);
 
-/* The cache blocking the fastest matmul rung runs here: {MR, NR, MC, KC, NC} into sizes (at
- * most cap of them). KL_EINVAL if sizes is NULL with cap > 0. kl_matmul_blocking_source says
+/* The cache blocking the fastest matmul rung runs here: {MR, NR, MC, KC, NC, A_BCAST} into
+ * sizes (at most cap of them); A_BCAST is how many copies of each element of A its packing
+ * stores (1, or 4 for the plain-C rung's broadcast packing), so its A block is
+ * MC x KC x A_BCAST floats. KL_EINVAL if sizes is NULL with cap > 0. kl_matmul_blocking_source says
  * where it came from: "model" (the analytical model, from the cache geometry above), "tuned"
  * (the file scripts/tune wrote for this CPU) or "environment" (KL_MATMUL_MC/KC/NC/SHAPE).
  * kl_matmul_blocking_detail: the tuned file's path when one is used, else one line on why not

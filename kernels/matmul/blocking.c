@@ -228,6 +228,7 @@ kl_status kl_matmul_blocking(ptrdiff_t *sizes, size_t cap) {
     ptrdiff_t mr, nr, bcast;
     kl_gemm_best_shape(&mr, &nr, &bcast);
     kl_mm_blocking_list(mr, nr, bcast, sizes, cap);
+    if (cap > 5) sizes[5] = bcast;
     return KL_OK;
 }
 

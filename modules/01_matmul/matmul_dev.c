@@ -443,14 +443,15 @@ static int blocking_model(void) {
         printf("    L%d: %zu KiB, %d-way, %d-byte lines: a way is %zu bytes (%s)\n", l,
                kl_cpu_cache_bytes(l) >> 10, kl_cpu_cache_ways(l), kl_cpu_cache_line(l),
                kl_cpu_cache_bytes(l) / (size_t)kl_cpu_cache_ways(l), kl_cpu_cache_source(l));
-    ptrdiff_t b[5];
-    if (kl_matmul_blocking(b, 5) != KL_OK) return 1;
+    ptrdiff_t b[6];
+    if (kl_matmul_blocking(b, 6) != KL_OK) return 1;
     const ptrdiff_t mr = b[0], nr = b[1], mc = b[2], kc = b[3], nc = b[4], f = sizeof(float);
+    const ptrdiff_t copies = b[5]; /* a broadcast-packed A stores each element this often */
     printf("    micro-kernel %tdx%td; KC = %td: B micro-panel %td B = %td ways, A micro-panel %td B"
            " = %td ways of L1 (of %d)\n", mr, nr, kc, kc * nr * f, ways_of(1, (double)(kc * nr * f)),
-           kc * mr * f, ways_of(1, (double)(kc * mr * f)), kl_cpu_cache_ways(1));
-    printf("    MC = %td: A block %td B = %td ways of L2 (of %d)\n", mc, mc * kc * f,
-           ways_of(2, (double)(mc * kc * f)), kl_cpu_cache_ways(2));
+           kc * mr * copies * f, ways_of(1, (double)(kc * mr * copies * f)), kl_cpu_cache_ways(1));
+    printf("    MC = %td: A block %td B = %td ways of L2 (of %d)\n", mc, mc * kc * copies * f,
+           ways_of(2, (double)(mc * kc * copies * f)), kl_cpu_cache_ways(2));
     printf("    NC = %td: B panel %.1f MiB = %td ways of L3 (of %d; the model caps L3 at 64 MiB)\n",
            nc, (double)(kc * nc * f) / (1 << 20), ways_of(3, (double)(kc * nc * f)),
            kl_cpu_cache_ways(3));
