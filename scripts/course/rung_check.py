@@ -10,12 +10,14 @@ import subprocess
 
 from . import CourseError
 
-# Awkward shapes per op (D0, D1, D2 as rung_check.c reads them): sizes of 1, odd edges, tails
-# past every vector width and tile edge, a matmul k not a multiple of the unroll.
+# Awkward shapes per op (D0, D1, D2: the op table's dims, in its order): sizes of 1, odd edges,
+# tails past every vector width and tile edge, a matmul k not a multiple of the unroll. A rung
+# of an op not listed here is not checked.
 MATMUL_CASES = [(1, 1, 1), (7, 13, 5), (33, 17, 65), (64, 96, 80)]
 CASES = {
     "matmul": MATMUL_CASES,
     "linear_relu": MATMUL_CASES,
+    "matmul_t": MATMUL_CASES,
     "relu": [(1, 0, 0), (13, 0, 0), (4099, 0, 0)],
     "layernorm": [(1, 1, 0), (3, 17, 0), (5, 1000, 0)],
 }
@@ -29,7 +31,7 @@ INPUTS_INSIDE = "/kl-rung_check_inputs"
 def rungs_to_check(items, rungs):
     """[(key, op, variant)] of the items a lesson reported passed whose grade_id tests a rung
     this check knows: test_<op>_<variant> for a rung in rungs ({(op, variant): threaded}, from
-    the pristine build: only rungs this CPU runs), or an alias. Items of the speed races and
+    the pristine build: only rungs this CPU runs) of an op with CASES, or an alias. Items of the speed races and
     n/a items (a rung this CPU lacks) are not "passed" lesson results."""
     out = []
     for key, item in items.items():
@@ -37,7 +39,7 @@ def rungs_to_check(items, rungs):
         if item.get("status") != "passed" or not gid.startswith("test_"):
             continue
         rung = ALIASES.get(gid) or next((r for r in rungs if gid == f"test_{r[0]}_{r[1]}"), None)
-        if rung in rungs:
+        if rung in rungs and rung[0] in CASES:
             out.append((key, *rung))
     return out
 

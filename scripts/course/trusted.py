@@ -24,6 +24,8 @@ TIMER_SRC = os.path.join(HERE, "rung_timer.c")
 CHECK_SRC = os.path.join(HERE, "rung_check.c")
 BASELINE_FILTER = r"^ceiling/|^[a-z_]+/(blis[a-z0-9_]*|memcpy|traffic_[a-z0-9]+)/"
 MACHINE_KIND = "kernellab-machine"
+# The static libraries the grader programs link, as ninja targets of a build, in link order.
+LIBRARIES = ("kernels/libkernellab_ops.a", "kernels/libkernellab.a", "kernels/libkernellab_reference.a")
 
 
 def tree_hash(files):
@@ -37,12 +39,11 @@ def tree_hash(files):
 
 def program_cmd(build, src, out):
     """Compile a grader program (rung_timer.c, rung_check.c, or a copy of one) against a build's
-    static kernellab and the instructor's oracle."""
+    static kernellab, its op table and the instructor's oracle (LIBRARIES)."""
+    src_root = os.path.dirname(build)
     return ["cc", "-O2", "-fopenmp", "-o", out, src,
-            "-I", os.path.join(os.path.dirname(build), "kernels", "include"),
-            "-I", os.path.join(os.path.dirname(build), "kernels", "reference"),
-            os.path.join(build, "kernels", "libkernellab.a"),
-            os.path.join(build, "kernels", "libkernellab_reference.a"), "-lm"]
+            *[arg for sub in ("include", "reference", "ops") for arg in ("-I", os.path.join(src_root, "kernels", sub))],
+            *[os.path.join(build, lib) for lib in LIBRARIES], "-lm"]
 
 
 def _run(cmd, timeout, what, cwd=None):
@@ -83,8 +84,7 @@ class Pristine:
                         os.chmod(p, 0o755)
                 _run(["meson", "setup", self.build, self.src, "--buildtype=release", "-Dbench=enabled"],
                      600, "meson setup")
-                _run(["ninja", "-C", self.build, "kernels/libkernellab.a", "kernels/libkernellab_reference.a"],
-                     1800, "ninja")
+                _run(["ninja", "-C", self.build, *LIBRARIES], 1800, "ninja")
                 _run(program_cmd(self.build, TIMER_SRC, self.timer), 300, "rung_timer")
                 _run(program_cmd(self.build, CHECK_SRC, self.check), 300, "rung_check")
                 open(os.path.join(self.root, "ready"), "w").close()
