@@ -2,13 +2,18 @@
  * prints nothing the grader believes: the grader times the whole process from outside (CPU
  * time of REPS calls minus that of 0 calls), so a kernel cannot report its own speed.
  *   rung_timer OP VARIANT D0 D1 D2 THREADS REPS
- *   matmul: C[D0][D1] = A[D0][D2] * B[D2][D1]; relu: n = D0; layernorm: D0 rows x D1 cols.
- * No call may reuse an earlier one's work: before each call one input element, picked by a
- * random sequence seeded per process, changes sign, so consecutive calls never see the same
- * inputs and a kernel cannot know what changed without reading its whole input. One call, also picked at random,
- * is held to the float64 oracle right after it returns: a kernel that answers from a cache
- * fails. The buffers stay the same (the race sizes are chosen to fit a cache level). The
- * process ends with _exit: no exit handler of the kernel's runs.
+ * The op, its dims (D0.. in the op table's order; those past its ndims are ignored), its
+ * buffers and their inputs, the call and the float64 check all come from the op table
+ * (kernels/ops/ops.h), with its default parameters (matmul: beta 0), so the instructor's run
+ * and the student's see the same inputs.
+ * No call may reuse an earlier one's work: before each call one element of the op's first
+ * input, picked by a random sequence seeded per process, changes sign, so consecutive calls
+ * never see the same inputs and a kernel cannot know what changed without reading its whole
+ * input. A sign flip keeps the inputs' spread (ReLU's are symmetric about 0: growing values
+ * would in time turn its branches predictable). One call, also picked at random, is held to
+ * the float64 oracle right after it returns: a kernel that answers from a cache fails. The
+ * buffers stay the same (the race sizes are chosen to fit a cache level). The process ends
+ * with _exit: no exit handler of the kernel's runs.
  * Exit: 0 ran and matched the oracle, 3 wrong result, 4 the variant returned an error,
  * 2 bad usage or no memory. */
 #include <stdio.h>
@@ -18,23 +23,13 @@
 #include <unistd.h>
 
 #include "kernellab.h"
-#include "reference.h"
+#include "ops.h"
 
 static unsigned long long next(unsigned long long *s) {
     *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
     return *s * 0x2545F4914F6CDD1DULL;
 }
 
-static float *floats(size_t count, unsigned long long seed, float shift) {
-    float *p = malloc((count ? count : 1) * sizeof(float));
-    for (size_t i = 0; p && i < count; i++)
-        p[i] = shift + (float)(next(&seed) >> 40) / (float)(1 << 23) - 1.0f;
-    return p;
-}
-
-/* Before each call one element changes sign, so the output differs from the previous call's
- * there. A sign flip keeps the inputs' distribution (symmetric about 0): growing values would
- * in time make every input positive and turn ReLU's branches predictable. */
 static unsigned long long secret;
 static void perturb(float *x, size_t count) {
     size_t i = (size_t)(((next(&secret) >> 32) * count) >> 32);
@@ -51,48 +46,31 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: rung_timer OP VARIANT D0 D1 D2 THREADS REPS\n");
         return 2;
     }
-    const char *op = argv[1], *v = argv[2];
-    ptrdiff_t d0 = atol(argv[3]), d1 = atol(argv[4]), d2 = atol(argv[5]);
+    const kl_op_desc *op = kl_op_desc_named(argv[1]);
     long reps = atol(argv[7]);
-    if (d0 < 1 || d1 < 0 || d2 < 0 || reps < 0 || kl_set_num_threads(atoi(argv[6])) != KL_OK) return 2;
+    ptrdiff_t d[KL_OP_MAX_DIMS] = {0};
+    for (int j = 0; op && j < op->ndims; j++) d[j] = atol(argv[3 + j]);
+    if (!op || d[0] < 1 || reps < 0 || kl_set_num_threads(atoi(argv[6])) != KL_OK) return 2;
+    const kl_variant *v = kl_variant_find(op->op, argv[2]);
+    if (!v) return finish(4);
     if (getrandom(&secret, sizeof secret, 0) != (ssize_t)sizeof secret) return 2;
     secret |= 1; /* xorshift needs a nonzero state */
+    kl_op_args a;
+    if (kl_op_args_alloc(op, d, 0, 1, 0, &a) != KL_OK) return finish(2);
+    int in = 0; /* the first input buffer: the one perturbed */
+    while (in < op->nbufs && op->bufs[in].role != KL_BUF_IN) in++;
+    if (in == op->nbufs || !a.buf[in]) return finish(2);
+    const size_t in_floats = kl_op_buf_floats(&a, in);
     /* The call held to the oracle: never the first of a REPS run (nothing to reuse yet). */
     long checked = reps ? 1 + (long)(next(&secret) % (unsigned long long)reps) : 0;
-    size_t m = (size_t)d0, n = (size_t)(d1 ? d1 : 1), k = (size_t)(d2 ? d2 : 1);
     ptrdiff_t where = 0;
     double worst = 0.0;
     kl_status s = KL_OK;
-    if (strcmp(op, "matmul") == 0) {
-        float *a = floats(m * k, 1, 0), *b = floats(k * n, 2, 0), *c = floats(m * n, 3, 0);
-        float *c0 = calloc(m * n, sizeof(float));
-        if (!a || !b || !c || !c0) return 2;
-        for (long r = 0; r <= reps && s == KL_OK; r++) {
-            perturb(a, m * k);
-            s = kl_matmul_variant(v, d0, d1, d2, 1.0f, a, d2, b, d1, 0.0f, c, d1);
-            if (s == KL_OK && r == checked)
-                worst = kl_check_matmul(d0, d1, d2, 1.0f, a, d2, b, d1, 0.0f, c0, c, d1, &where);
-        }
-    } else if (strcmp(op, "relu") == 0) {
-        float *x = floats(m, 4, 0), *y = floats(m, 5, 0);
-        if (!x || !y) return 2;
-        for (long r = 0; r <= reps && s == KL_OK; r++) {
-            perturb(x, m);
-            s = kl_relu_variant(v, d0, x, y);
-            if (s == KL_OK && r == checked) worst = kl_check_relu(d0, x, y, &where);
-        }
-    } else if (strcmp(op, "layernorm") == 0) {
-        float *x = floats(m * n, 6, 0), *y = floats(m * n, 7, 0), *g = floats(n, 8, 1.0f);
-        float *b = floats(n, 9, 0), *mean = floats(m, 10, 0), *rstd = floats(m, 11, 0);
-        if (!x || !y || !g || !b || !mean || !rstd) return 2;
-        for (long r = 0; r <= reps && s == KL_OK; r++) {
-            perturb(x, m * n);
-            s = kl_layernorm_variant(v, d0, d1, x, g, b, 1e-5f, y, mean, rstd);
-            if (s == KL_OK && r == checked)
-                worst = kl_check_layernorm(d0, d1, x, g, b, 1e-5f, y, mean, rstd, &where);
-        }
-    } else {
-        return 2;
+    for (long r = 0; r <= reps && s == KL_OK; r++) {
+        if (in_floats) perturb(a.buf[in], in_floats);
+        if (r == checked) kl_op_args_reset(&a); /* the read-write buffers as the check expects */
+        s = kl_op_call(v, &a);
+        if (s == KL_OK && r == checked) worst = kl_op_check(&a, 0, &where);
     }
     return finish(s != KL_OK ? 4 : worst <= 1.0 ? 0 : 3);
 }
