@@ -7,7 +7,8 @@
  *            rung_check check OP D0 D1 D2 INPUTS OUTPUTS
  *   worker:  rung_check run OP VARIANT D0 D1 D2 THREADS INPUTS OUT
  * Everything about an op comes from the op table (kernels/ops/ops.h): its dims (D0.. in the
- * descriptor's order; the ones past its ndims are ignored), its buffers, how their inputs are
+ * descriptor's order, each >= 1; the ones past its ndims are ignored but must not be
+ * negative), its buffers, how their inputs are
  * drawn, the call and the float64 check. A "beta" parameter is set to 0.5, so a kernel must
  * scale C rather than overwrite it. INPUTS holds every buffer in the descriptor's order (the
  * outputs' initial contents too: NaN for a write-only one), OUT the written buffers in order.
@@ -26,12 +27,14 @@ static const float BETA = 0.5f;
 
 static int is_output(const kl_op_args *a, int i) { return a->op->bufs[i].role != KL_BUF_IN; }
 
-/* The case's buffers: descriptor defaults, then beta. 0 on bad dims or no memory. */
+/* The case's buffers: descriptor defaults, then beta. 0 on bad dims (the op's own below 1 or
+ * its minimum, any negative) or no memory. */
 static int make(const kl_op_desc *op, char **dims, uint64_t seed, unsigned flags, kl_op_args *a) {
     ptrdiff_t d[KL_OP_MAX_DIMS] = {0};
-    for (int j = 0; j < op->ndims; j++) {
-        d[j] = atol(dims[j]);
-        if (d[j] < (j == 0 ? 1 : 0) || d[j] < op->min_dims[j]) return 0;
+    for (int j = 0; j < KL_OP_MAX_DIMS; j++) {
+        ptrdiff_t v = atol(dims[j]);
+        if (v < 0 || (j < op->ndims && (v < 1 || v < op->min_dims[j]))) return 0;
+        if (j < op->ndims) d[j] = v;
     }
     if (kl_op_args_alloc(op, d, 0, seed, flags, a) != KL_OK) return 0;
     int beta = kl_op_param_index(op, "beta");

@@ -22,8 +22,10 @@ CASES = {
     "layernorm": [(1, 1, 0), (3, 17, 0), (5, 1000, 0)],
 }
 THREADED = 2  # threads for a rung that runs a team (the registry's `threaded`)
-# grade_ids that test another op's rung than their words say (test_<op>_<variant> otherwise).
-ALIASES = {"test_relu_fused": ("linear_relu", "fused")}
+# grade_ids that test other rungs than their words say (test_<op>_<variant> otherwise): each
+# rung listed that this CPU runs is checked.
+ALIASES = {"test_relu_fused": (("linear_relu", "fused"),),
+           "test_matmul_t_packed": tuple(("matmul_t", v) for v in ("avx2", "avx512", "openmp"))}
 WORKER_INSIDE = "/kl-rung_check"  # where the sandbox sees the worker and the case's inputs
 INPUTS_INSIDE = "/kl-rung_check_inputs"
 
@@ -31,16 +33,16 @@ INPUTS_INSIDE = "/kl-rung_check_inputs"
 def rungs_to_check(items, rungs):
     """[(key, op, variant)] of the items a lesson reported passed whose grade_id tests a rung
     this check knows: test_<op>_<variant> for a rung in rungs ({(op, variant): threaded}, from
-    the pristine build: only rungs this CPU runs) of an op with CASES, or an alias. Items of the speed races and
-    n/a items (a rung this CPU lacks) are not "passed" lesson results."""
+    the pristine build: only rungs this CPU runs) of an op with CASES, or the rungs of an alias
+    (one entry per rung, same key). Items of the speed races and n/a items (a rung this CPU
+    lacks) are not "passed" lesson results."""
     out = []
     for key, item in items.items():
         gid = item.get("grade_id", "")
         if item.get("status") != "passed" or not gid.startswith("test_"):
             continue
-        rung = ALIASES.get(gid) or next((r for r in rungs if gid == f"test_{r[0]}_{r[1]}"), None)
-        if rung in rungs and rung[0] in CASES:
-            out.append((key, *rung))
+        tested = ALIASES.get(gid) or [r for r in rungs if gid == f"test_{r[0]}_{r[1]}"]
+        out += [(key, *r) for r in tested if r in rungs and r[0] in CASES]
     return out
 
 

@@ -2,7 +2,8 @@
  * prints nothing the grader believes: the grader times the whole process from outside (CPU
  * time of REPS calls minus that of 0 calls), so a kernel cannot report its own speed.
  *   rung_timer OP VARIANT D0 D1 D2 THREADS REPS
- * The op, its dims (D0.. in the op table's order; those past its ndims are ignored), its
+ * The op, its dims (D0.. in the op table's order, each >= 1; those past its ndims are ignored
+ * but must not be negative), its
  * buffers and their inputs, the call and the float64 check all come from the op table
  * (kernels/ops/ops.h), with its default parameters (matmul: beta 0), so the instructor's run
  * and the student's see the same inputs.
@@ -49,8 +50,13 @@ int main(int argc, char **argv) {
     const kl_op_desc *op = kl_op_desc_named(argv[1]);
     long reps = atol(argv[7]);
     ptrdiff_t d[KL_OP_MAX_DIMS] = {0};
-    for (int j = 0; op && j < op->ndims; j++) d[j] = atol(argv[3 + j]);
-    if (!op || d[0] < 1 || reps < 0 || kl_set_num_threads(atoi(argv[6])) != KL_OK) return 2;
+    int bad = !op;
+    for (int j = 0; !bad && j < KL_OP_MAX_DIMS; j++) { /* as rung_check.c: the op's dims >= 1 */
+        ptrdiff_t v = atol(argv[3 + j]);
+        bad = v < 0 || (j < op->ndims && (v < 1 || v < op->min_dims[j]));
+        if (j < op->ndims) d[j] = v;
+    }
+    if (bad || reps < 0 || kl_set_num_threads(atoi(argv[6])) != KL_OK) return 2;
     const kl_variant *v = kl_variant_find(op->op, argv[2]);
     if (!v) return finish(4);
     if (getrandom(&secret, sizeof secret, 0) != (ssize_t)sizeof secret) return 2;
