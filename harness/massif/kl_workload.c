@@ -9,6 +9,7 @@
  *   kl_workload --shape OP                          print "D0 D1 D2": the largest of the op's
  *                                                   quick kl_bench shapes (a profile's default)
  *
+ * Exit status 3: the variant needs an ISA this CPU (or Valgrind's emulated one) lacks.
  * OP is matmul, relu, layernorm or linear_relu; VARIANT is a registry name or "blis". Sizes are
  * (m, n, k) for matmul and linear_relu, (n, 0, 0) for relu, (rows, cols, 0) for layernorm, as
  * in the registry.

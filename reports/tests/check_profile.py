@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """scripts/profile end to end on the ReLU variants (small and quick under Valgrind):
   1. with the default allowance, every available ReLU variant is profiled, its peak is at least
-     the 8 n bytes of x and y, and none is flagged (ReLU allocates no scratch);
+     the 8 n bytes of x and y, and none is flagged (ReLU allocates no scratch); none fails: a
+     variant Valgrind cannot run (AVX-512 on a CPU that has it) is "unavailable" with the reason;
   2. with --allowance -1 every profiled row is flagged, shown in the table, and kept in
      memory.json (never dropped), and --strict turns that into exit 1;
   3. bad usage (no --out) exits 2.
@@ -46,6 +47,13 @@ def main():
             if not e["top_sites"]:
                 fail(f"{e['variant']}: no allocation sites parsed from the peak snapshot")
         print(f"ok   {len(ok)} ReLU variants: peak >= 8 n = {8 * n} bytes, none flagged")
+        failed = [e["variant"] for e in mem["entries"] if e["status"] == "failed"]
+        if failed or mem["failed_count"]:
+            fail(f"failed rows: {failed} (failed_count {mem['failed_count']})")
+        avx512 = next(e for e in mem["entries"] if e["variant"] == "avx512")
+        if avx512["status"] != "ok" and not (avx512["status"] == "unavailable" and "avx512" in avx512["note"]):
+            fail(f"relu/avx512: status {avx512['status']}, note {avx512.get('note')!r}")
+        print(f"ok   none failed; relu/avx512: {avx512['status']} ({avx512.get('note') or 'profiled'})")
 
         r = subprocess.run(profile + ["--out", tmp, "--allowance", "-1"], capture_output=True, text=True)
         mem = json.load(open(os.path.join(tmp, "memory.json")))
