@@ -22,7 +22,8 @@
  * Why rows in pairs (kl_ln_rows_avx2): pass c of rows r, r+1 runs in the SAME loop as pass a
  * of rows r+2, r+3 (pair_step), so the next rows' loads from L2/L3 overlap this pair's
  * arithmetic and stores, each gamma/beta vector serves two rows, and a row's sqrt/divide
- * latency hides behind the other pair's work.
+ * latency hides behind the other pair's work. That pays while the rows sit in L2; past it,
+ * rows go one by one (kl_ln_rows_singly, common.c).
  * Tails (< 8 floats) use _mm256_maskload_ps (masked lanes read as 0 and are masked out of
  * the sums again after the shift) and _mm256_maskstore_ps. y may be x. */
 #include "ln_row.h"
@@ -314,7 +315,8 @@ kl_status kl_ln_rows_avx2(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
                           ptrdiff_t chunk, int stream) {
     /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
-    if (!stream && rows >= 2) { /* streamed rows are bandwidth-bound: one by one, below */
+    /* streamed rows, and rows past L2, go one by one (below; kl_ln_rows_singly in common.c) */
+    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols)) {
         const double inv = 1.0 / (double)cols;
         ln_pair cur = {{x, x + cols}, {y, y + cols}, {0.0f, 0.0f}, {0.0f, 0.0f}};
         int ok[2];

@@ -29,6 +29,23 @@ ptrdiff_t kl_ln_stream_min(void) {
     return kl_env_or("KL_LAYERNORM_NT_MIN", kl_stream_min_default(), &env);
 }
 
+/* Rows in pairs (pair_step in avx2.c) overlap the next pair's statistics with this pair's
+ * output: that pays while the rows sit in L2, where the kernel is bound by instructions. Past
+ * L2 the pair loop draws four streams from beyond L2 at once (two rows of x read, two of y
+ * written, each store reading its line first), and a row at a time does better: its statistics
+ * pass reads one stream into L1, then y is written from L1, one stream per loop. That needs
+ * the row, gamma and beta to stay in L1 between the two passes: at most half of it, the rest
+ * for y's lines. scripts/bench.sh's layernorm table shows both sides of the switch, beside
+ * traffic_1pass. */
+int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols) {
+    static volatile ptrdiff_t env = KL_ENV_UNREAD;
+    ptrdiff_t v = kl_env_size("KL_LAYERNORM_SINGLE_MIN", 0, PTRDIFF_MAX, &env);
+    if (v >= 0) return rows * cols >= v;
+    size_t row_bytes = 3 * (size_t)cols * sizeof(float); /* x, gamma, beta */
+    size_t call_bytes = 2 * (size_t)rows * (size_t)cols * sizeof(float); /* x and y */
+    return row_bytes <= kl_cpu_cache_bytes(1) / 2 && call_bytes > kl_cpu_cache_bytes(2);
+}
+
 /* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling
  * thread. The size is this machine's break-even for a kernel at copy speed (kl_team_min_bytes,
  * tuning.c; about 8 bytes per float): LayerNorm is slower per byte than a copy, so its own

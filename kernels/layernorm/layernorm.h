@@ -38,9 +38,12 @@ kl_isa kl_layernorm_dispatch_isa(void);
  * the statistics chunk (a quarter of L1d);
  * rows*cols from which out-of-place y is streamed (tuning.c's rule; env KL_LAYERNORM_NT_MIN);
  * rows*cols from which the openmp rung wakes its team of `threads` (measured, tuning.c's
- * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN). */
+ * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN);
+ * whether one call's rows go one by one instead of in pairs (from L2 and L1; env
+ * KL_LAYERNORM_SINGLE_MIN, in rows*cols, overrides). */
 ptrdiff_t kl_ln_chunk(void);
 ptrdiff_t kl_ln_stream_min(void);
 ptrdiff_t kl_layernorm_omp_min(int threads);
+int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols);
 
 #endif

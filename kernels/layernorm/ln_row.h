@@ -8,7 +8,8 @@
  *   deviations around that mean. Chunks are merged in double with Chan's pairwise update.
  * - avx2 / avx512: one pass for sum d and sum d^2, d = x - s with s the mean of the row's
  *   first 8 floats, and a second, centred pass only for rows where s turns out to be more
- *   than one std from the mean (avx2.c explains the error bound). Rows go in pairs.
+ *   than one std from the mean (avx2.c explains the error bound). Rows go in pairs
+ *   while they sit in L2, one by one past it (kl_ln_rows_singly).
  * Float lane sums are folded into double every few hundred floats. Then one more pass
  * writes y. */
 #ifndef KL_LN_ROW_H

@@ -309,6 +309,14 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   (horizontal sums, sqrt, divide: ~100 cycles, next to ~300 for the loop over 768 floats)
 //   overlaps the other pair's work. One accumulator per sum keeps the loop in 14 of the 16
 //   ymm registers; two per sum would spill (check with `objdump -d`).
+// - **One row at a time, past L2.** The pair loop pulls four streams from beyond L2 at once
+//   (two rows of x read, two of y written, each store fetching its line first). Once a call's
+//   x and y pass L2, a row at a time does better: pass a reads one row into L1, then pass c
+//   writes y from L1, one stream per loop. It needs the row, gamma and beta in half of L1.
+//   `kl_ln_rows_singly` (kernels/layernorm/common.c) decides, from your cache sizes;
+//   `KL_LAYERNORM_SINGLE_MIN` (in rows·cols) overrides it. The table in Build → Measure →
+//   Understand shows both sides: its L2 shapes go in pairs, its wider-than-L2 shapes of 768
+//   columns one row at a time.
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
 // - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y
@@ -355,7 +363,8 @@ static int test_layernorm_avx512(void) {
 // ## Rung 5: OpenMP
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
-// rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs). A
+// rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs, or
+// one by one once its block passes L2). A
 // row is never split, so nothing needs a cross-thread reduction. Below a size measured on your
 // machine at start-up (the team's wake-up time against one thread's copy rate;
 // `KL_LAYERNORM_OMP_MIN` overrides it, in floats), or with a single row, it stays on the
