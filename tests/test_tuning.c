@@ -1,6 +1,8 @@
 /* The size from which an elementwise kernel wakes a team (kernels/tuning.c): the break-even
- * rule on known figures, and the figure this machine measures for itself. Internal API, so
- * this includes kernels/variants.h. */
+ * rule on known figures, and the figure this machine measures for itself. Then when LayerNorm's
+ * rows go one at a time (kernels/layernorm/common.c), on known cache geometries. Internal API,
+ * so this includes kernels/variants.h and the LayerNorm header. */
+#include "layernorm/layernorm.h"
 #include "variants.h"
 
 #include <stdint.h>
@@ -36,6 +38,23 @@ int main(void) {
     }
 #endif
     expect("measured once", again, mine);
+
+    /* LayerNorm rows one at a time: once x + y of the call pass L2, if a row with gamma and
+     * beta (12 bytes a column) fits half of L1d. Zen 4: 32 KiB, 1 MiB; Xeon (model 207):
+     * 48 KiB, 2 MiB; Zen 3: 32 KiB, 512 KiB. */
+    const size_t zen3_l2 = 512 << 10, xeon_l1 = 48 << 10, xeon_l2 = 2 << 20;
+    expect("zen4 2730x768 (L3): singly", kl_ln_rows_singly_rule(2730, 768, l1, l2), 1);
+    expect("zen4 85x768 (L2): pairs", kl_ln_rows_singly_rule(85, 768, l1, l2), 0);
+    expect("zen4 170x768 (just under L2): pairs", kl_ln_rows_singly_rule(170, 768, l1, l2), 0);
+    expect("zen4 171x768 (just over L2): singly", kl_ln_rows_singly_rule(171, 768, l1, l2), 1);
+    expect("zen4 512x4096: a row does not fit, pairs", kl_ln_rows_singly_rule(512, 4096, l1, l2), 0);
+    expect("zen4 1024x1365: the widest row that fits", kl_ln_rows_singly_rule(1024, 1365, l1, l2), 1);
+    expect("zen4 1024x1366: one column more, pairs", kl_ln_rows_singly_rule(1024, 1366, l1, l2), 0);
+    expect("xeon 170x768: still in its L2, pairs", kl_ln_rows_singly_rule(170, 768, xeon_l1, xeon_l2), 0);
+    expect("xeon 512x2048: singly", kl_ln_rows_singly_rule(512, 2048, xeon_l1, xeon_l2), 1);
+    expect("xeon 512x4096: pairs", kl_ln_rows_singly_rule(512, 4096, xeon_l1, xeon_l2), 0);
+    expect("zen3 85x768 (in its L2): pairs", kl_ln_rows_singly_rule(85, 768, l1, zen3_l2), 0);
+    expect("zen3 86x768 (past its L2): singly", kl_ln_rows_singly_rule(86, 768, l1, zen3_l2), 1);
     printf("%s: this machine wakes a team of 2 from %zu bytes of traffic (L1 %zu, L2 %zu)\n",
            failures ? "FAILED" : "ok", mine, lo, kl_cpu_cache_bytes(2));
     return failures != 0;

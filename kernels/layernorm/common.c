@@ -37,13 +37,17 @@ ptrdiff_t kl_ln_stream_min(void) {
  * the row, gamma and beta to stay in L1 between the two passes: at most half of it, the rest
  * for y's lines. scripts/bench.sh's layernorm table shows both sides of the switch, beside
  * traffic_1pass. */
+int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, size_t l1, size_t l2) {
+    size_t row_bytes = 3 * (size_t)cols * sizeof(float); /* x, gamma, beta */
+    size_t call_bytes = 2 * (size_t)rows * (size_t)cols * sizeof(float); /* x and y */
+    return row_bytes <= l1 / 2 && call_bytes > l2;
+}
+
 int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
     ptrdiff_t v = kl_env_size("KL_LAYERNORM_SINGLE_MIN", 0, PTRDIFF_MAX, &env);
     if (v >= 0) return rows * cols >= v;
-    size_t row_bytes = 3 * (size_t)cols * sizeof(float); /* x, gamma, beta */
-    size_t call_bytes = 2 * (size_t)rows * (size_t)cols * sizeof(float); /* x and y */
-    return row_bytes <= kl_cpu_cache_bytes(1) / 2 && call_bytes > kl_cpu_cache_bytes(2);
+    return kl_ln_rows_singly_rule(rows, cols, kl_cpu_cache_bytes(1), kl_cpu_cache_bytes(2));
 }
 
 /* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling

@@ -45,5 +45,7 @@ ptrdiff_t kl_ln_chunk(void);
 ptrdiff_t kl_ln_stream_min(void);
 ptrdiff_t kl_layernorm_omp_min(int threads);
 int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols);
+/* its rule for given L1d and L2 sizes (bytes), without the environment */
+int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, size_t l1, size_t l2);
 
 #endif
