@@ -20,10 +20,10 @@
  * L2 the kernel is bound by instructions, not bytes; a pass costs a load and 2-3 vector
  * operations per 8 floats, and memcpy does 1 load and 1 store.
  * Why rows in pairs (kl_ln_rows_avx2): pass c of rows r, r+1 runs in the SAME loop as pass a
- * of rows r+2, r+3 (pair_step), so the next rows' loads from L2/L3 overlap this pair's
- * arithmetic and stores, each gamma/beta vector serves two rows, and a row's sqrt/divide
- * latency hides behind the other pair's work. That pays while the rows sit in L2; past it,
- * rows go one by one (kl_ln_rows_singly, common.c).
+ * of rows r+2, r+3 (pair_step), so the next rows' loads overlap this pair's arithmetic and
+ * stores, each gamma/beta vector serves two rows, and a row's sqrt/divide latency hides
+ * behind the other pair's work. That pays while the rows sit in L2; past it, rows go one at
+ * a time (kl_ln_rows_singly, common.c), unless a row is too wide for half of L1.
  * Tails (< 8 floats) use _mm256_maskload_ps (masked lanes read as 0 and are masked out of
  * the sums again after the shift) and _mm256_maskstore_ps. y may be x. */
 #include "ln_row.h"
@@ -315,8 +315,8 @@ kl_status kl_ln_rows_avx2(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
                           ptrdiff_t chunk, int stream) {
     /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
-    /* streamed rows, and rows past L2, go one by one (below; kl_ln_rows_singly in common.c) */
-    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols)) {
+    /* streamed rows, and rows past L2, go one at a time (below; kl_ln_rows_singly, common.c) */
+    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols, x == y)) {
         const double inv = 1.0 / (double)cols;
         ln_pair cur = {{x, x + cols}, {y, y + cols}, {0.0f, 0.0f}, {0.0f, 0.0f}};
         int ok[2];

@@ -235,8 +235,8 @@ kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, cons
                             ptrdiff_t chunk, int stream) {
     /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
-    /* streamed rows, and rows past L2, go one by one (below; kl_ln_rows_singly in common.c) */
-    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols)) {
+    /* streamed rows, and rows past L2, go one at a time (below; kl_ln_rows_singly, common.c) */
+    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols, x == y)) {
         const double inv = 1.0 / (double)cols;
         ln_pair cur = {{x, x + cols}, {y, y + cols}, {0.0f, 0.0f}, {0.0f, 0.0f}};
         int ok[2];

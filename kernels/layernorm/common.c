@@ -35,19 +35,21 @@ ptrdiff_t kl_ln_stream_min(void) {
  * written, each store reading its line first), and a row at a time does better: its statistics
  * pass reads one stream into L1, then y is written from L1, one stream per loop. That needs
  * the row, gamma and beta to stay in L1 between the two passes: at most half of it, the rest
- * for y's lines. scripts/bench.sh's layernorm table shows both sides of the switch, beside
- * traffic_1pass. */
-int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, size_t l1, size_t l2) {
+ * for y's lines. In place, x and y are the same lines. scripts/bench.sh's layernorm table
+ * shows both sides of the switch, beside traffic_1pass. (rows * cols * 8 fits: the entry
+ * point has checked rows * cols * 4.) */
+int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, int in_place, size_t l1, size_t l2) {
     size_t row_bytes = 3 * (size_t)cols * sizeof(float); /* x, gamma, beta */
-    size_t call_bytes = 2 * (size_t)rows * (size_t)cols * sizeof(float); /* x and y */
+    size_t call_bytes = (in_place ? 1u : 2u) * (size_t)rows * (size_t)cols * sizeof(float);
     return row_bytes <= l1 / 2 && call_bytes > l2;
 }
 
-int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols) {
+int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols, int in_place) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
     ptrdiff_t v = kl_env_size("KL_LAYERNORM_SINGLE_MIN", 0, PTRDIFF_MAX, &env);
     if (v >= 0) return rows * cols >= v;
-    return kl_ln_rows_singly_rule(rows, cols, kl_cpu_cache_bytes(1), kl_cpu_cache_bytes(2));
+    return kl_ln_rows_singly_rule(rows, cols, in_place, kl_cpu_cache_bytes(1),
+                                  kl_cpu_cache_bytes(2));
 }
 
 /* Waking a team costs microseconds: below this many floats the openmp rung runs on the calling

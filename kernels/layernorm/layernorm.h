@@ -39,13 +39,13 @@ kl_isa kl_layernorm_dispatch_isa(void);
  * rows*cols from which out-of-place y is streamed (tuning.c's rule; env KL_LAYERNORM_NT_MIN);
  * rows*cols from which the openmp rung wakes its team of `threads` (measured, tuning.c's
  * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN);
- * whether one call's rows go one by one instead of in pairs (from L2 and L1; env
- * KL_LAYERNORM_SINGLE_MIN, in rows*cols, overrides). */
+ * whether one call's rows go one at a time instead of in pairs (from L2 and L1; env
+ * KL_LAYERNORM_SINGLE_MIN, in rows*cols, overrides); in_place: y is x. */
 ptrdiff_t kl_ln_chunk(void);
 ptrdiff_t kl_ln_stream_min(void);
 ptrdiff_t kl_layernorm_omp_min(int threads);
-int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols);
+int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols, int in_place);
 /* its rule for given L1d and L2 sizes (bytes), without the environment */
-int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, size_t l1, size_t l2);
+int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, int in_place, size_t l1, size_t l2);
 
 #endif

@@ -9,7 +9,7 @@
  * - avx2 / avx512: one pass for sum d and sum d^2, d = x - s with s the mean of the row's
  *   first 8 floats, and a second, centred pass only for rows where s turns out to be more
  *   than one std from the mean (avx2.c explains the error bound). Rows go in pairs
- *   while they sit in L2, one by one past it (kl_ln_rows_singly).
+ *   while they sit in L2, one at a time past it (kl_ln_rows_singly).
  * Float lane sums are folded into double every few hundred floats. Then one more pass
  * writes y. */
 #ifndef KL_LN_ROW_H
@@ -31,8 +31,9 @@ kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const f
                     float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
 kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
                       float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
-/* Blocks of rows, by ISA: the SIMD rungs take rows two at a time (one pass c for both, so
- * gamma and beta are loaded once per two rows). The scalar one is a loop of kl_ln_row_scalar. */
+/* Blocks of rows, by ISA: the SIMD rungs take rows two at a time while they sit in L2 (one
+ * pass c for both, so gamma and beta are loaded once per two rows), one at a time past it
+ * (kl_ln_rows_singly). The scalar one is a loop of kl_ln_row_scalar. */
 kl_status kl_ln_rows_scalar(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
                             const float *b, float eps, float *y, float *mean, float *rstd,
                             ptrdiff_t chunk, int stream);
