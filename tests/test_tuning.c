@@ -40,24 +40,36 @@ int main(void) {
     expect("measured once", again, mine);
 
     /* LayerNorm rows one at a time: once x + y of the call pass L2 (x alone in place), if a
-     * row with gamma and beta (12 bytes a column) fits half of L1d. Zen 4: 32 KiB, 1 MiB; Xeon (model 207):
-     * 48 KiB, 2 MiB; Zen 3: 32 KiB, 512 KiB. */
-    const size_t zen3_l2 = 512 << 10, xeon_l1 = 48 << 10, xeon_l2 = 2 << 20;
-    expect("zen4 2730x768 (L3): singly", kl_ln_rows_singly_rule(2730, 768, 0, l1, l2), 1);
-    expect("zen4 85x768 (L2): pairs", kl_ln_rows_singly_rule(85, 768, 0, l1, l2), 0);
-    expect("zen4 170x768 (just under L2): pairs", kl_ln_rows_singly_rule(170, 768, 0, l1, l2), 0);
-    expect("zen4 171x768 (just over L2): singly", kl_ln_rows_singly_rule(171, 768, 0, l1, l2), 1);
-    expect("zen4 512x4096: a row does not fit, pairs", kl_ln_rows_singly_rule(512, 4096, 0, l1, l2), 0);
-    expect("zen4 1024x1365: the widest row that fits", kl_ln_rows_singly_rule(1024, 1365, 0, l1, l2), 1);
-    expect("zen4 1024x1366: one column more, pairs", kl_ln_rows_singly_rule(1024, 1366, 0, l1, l2), 0);
-    expect("xeon 341x768: still in its L2, pairs", kl_ln_rows_singly_rule(341, 768, 0, xeon_l1, xeon_l2), 0);
-    expect("xeon 342x768: just past its L2, singly", kl_ln_rows_singly_rule(342, 768, 0, xeon_l1, xeon_l2), 1);
-    expect("zen4 in place 341x768: x alone in L2, pairs", kl_ln_rows_singly_rule(341, 768, 1, l1, l2), 0);
-    expect("zen4 in place 342x768: x past L2, singly", kl_ln_rows_singly_rule(342, 768, 1, l1, l2), 1);
-    expect("xeon 512x2048: singly", kl_ln_rows_singly_rule(512, 2048, 0, xeon_l1, xeon_l2), 1);
-    expect("xeon 512x4096: pairs", kl_ln_rows_singly_rule(512, 4096, 0, xeon_l1, xeon_l2), 0);
-    expect("zen3 85x768 (in its L2): pairs", kl_ln_rows_singly_rule(85, 768, 0, l1, zen3_l2), 0);
-    expect("zen3 86x768 (past its L2): singly", kl_ln_rows_singly_rule(86, 768, 0, l1, zen3_l2), 1);
+     * row with gamma and beta (12 bytes a column) fits half of L1d. */
+    enum { KIB = 1 << 10, MIB = 1 << 20 };
+    static const struct {
+        const char *what;
+        ptrdiff_t rows, cols;
+        int in_place;
+        size_t l1, l2;
+        int want;
+    } geometry[] = {
+        {"zen4 2730x768 (L3)", 2730, 768, 0, 32 * KIB, 1 * MIB, 1},
+        {"zen4 85x768 (L2)", 85, 768, 0, 32 * KIB, 1 * MIB, 0},
+        {"zen4 170x768 (just under L2)", 170, 768, 0, 32 * KIB, 1 * MIB, 0},
+        {"zen4 171x768 (just over L2)", 171, 768, 0, 32 * KIB, 1 * MIB, 1},
+        {"zen4 512x4096 (a row does not fit)", 512, 4096, 0, 32 * KIB, 1 * MIB, 0},
+        {"zen4 1024x1365 (the widest row that fits)", 1024, 1365, 0, 32 * KIB, 1 * MIB, 1},
+        {"zen4 1024x1366 (one column more)", 1024, 1366, 0, 32 * KIB, 1 * MIB, 0},
+        {"zen4 in place 341x768 (x alone in L2)", 341, 768, 1, 32 * KIB, 1 * MIB, 0},
+        {"zen4 in place 342x768 (x past L2)", 342, 768, 1, 32 * KIB, 1 * MIB, 1},
+        {"xeon 341x768 (still in its L2)", 341, 768, 0, 48 * KIB, 2 * MIB, 0},
+        {"xeon 342x768 (just past its L2)", 342, 768, 0, 48 * KIB, 2 * MIB, 1},
+        {"xeon 512x2048 (the widest row that fits)", 512, 2048, 0, 48 * KIB, 2 * MIB, 1},
+        {"xeon 512x4096", 512, 4096, 0, 48 * KIB, 2 * MIB, 0},
+        {"zen3 85x768 (in its L2)", 85, 768, 0, 32 * KIB, 512 * KIB, 0},
+        {"zen3 86x768 (past its L2)", 86, 768, 0, 32 * KIB, 512 * KIB, 1},
+    };
+    for (size_t i = 0; i < sizeof geometry / sizeof geometry[0]; i++)
+        expect(geometry[i].what,
+               (size_t)kl_ln_rows_singly_rule(geometry[i].rows, geometry[i].cols,
+                                              geometry[i].in_place, geometry[i].l1, geometry[i].l2),
+               (size_t)geometry[i].want);
     printf("%s: this machine wakes a team of 2 from %zu bytes of traffic (L1 %zu, L2 %zu)\n",
            failures ? "FAILED" : "ok", mine, lo, kl_cpu_cache_bytes(2));
     return failures != 0;
