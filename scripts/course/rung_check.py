@@ -19,8 +19,8 @@ CASES = {
     "linear_relu": MATMUL_CASES,
     "matmul_t": MATMUL_CASES,
     "relu": [(1, 0, 0), (13, 0, 0), (4099, 0, 0)],
-    # 600 x 768: x + y past L2 (3.7 MB; y stays under the sandbox's 4 MiB per stream), where
-    # rows go one at a time
+    # 600 x 768: x + y past L2 (3.7 MB), where rows go one at a time; y (1.8 MB) stays under
+    # sandbox.MAX_OUTPUT, the bytes kept of the worker's results
     "layernorm": [(1, 1, 0), (3, 17, 0), (5, 1000, 0), (600, 768, 0)],
 }
 THREADED = 2  # threads for a rung that runs a team (the registry's `threaded`)
