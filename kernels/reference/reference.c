@@ -5,28 +5,48 @@
 
 #define U32 (1.0 / 16777216.0) /* float32 unit roundoff, 2^-24 */
 
+/* Row i of A.B and of |A||B|, added into sum[n] and mag[n] (mag may be NULL). i-p-j order:
+ * B is read a row at a time, contiguously (a j-p walk down its columns misses cache on every
+ * element once B passes L1), and each sum[j] still adds its terms in p order, as a dot
+ * product would. (double)a * b is exact: two 24-bit significands. */
+static void ref_row(ptrdiff_t n, ptrdiff_t k, const float *a_row, const float *B, ptrdiff_t ldb,
+                    double *restrict sum, double *restrict mag) {
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const double a = a_row[p];
+        const float *restrict b = B + p * ldb;
+        if (mag)
+            for (ptrdiff_t j = 0; j < n; j++) {
+                double t = a * b[j];
+                sum[j] += t;
+                mag[j] += fabs(t);
+            }
+        else
+            for (ptrdiff_t j = 0; j < n; j++) sum[j] += a * b[j];
+    }
+}
+
 void kl_ref_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, double alpha, const float *A,
                    ptrdiff_t lda, const float *B, ptrdiff_t ldb, double beta, const float *C0,
                    ptrdiff_t ldc, double *out) {
-    for (ptrdiff_t i = 0; i < m; i++)
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double *row = out + i * n;
+        for (ptrdiff_t j = 0; j < n; j++) row[j] = 0.0;
+        if (alpha != 0.0) ref_row(n, k, A + i * lda, B, ldb, row, NULL);
         for (ptrdiff_t j = 0; j < n; j++) {
-            double sum = 0.0;
-            if (alpha != 0.0)
-                for (ptrdiff_t p = 0; p < k; p++) sum += (double)A[i * lda + p] * B[p * ldb + j];
-            double c = alpha * sum;
+            double c = alpha * row[j];
             if (beta != 0.0) c += beta * C0[i * ldc + j];
-            out[i * n + j] = c;
+            row[j] = c;
         }
+    }
 }
 
 void kl_ref_linear(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *A, ptrdiff_t lda,
                    const float *B, ptrdiff_t ldb, const float *bias, double *out) {
-    for (ptrdiff_t i = 0; i < m; i++)
-        for (ptrdiff_t j = 0; j < n; j++) {
-            double sum = bias ? (double)bias[j] : 0.0;
-            for (ptrdiff_t p = 0; p < k; p++) sum += (double)A[i * lda + p] * B[p * ldb + j];
-            out[i * n + j] = sum;
-        }
+    for (ptrdiff_t i = 0; i < m; i++) {
+        double *row = out + i * n;
+        for (ptrdiff_t j = 0; j < n; j++) row[j] = bias ? (double)bias[j] : 0.0;
+        ref_row(n, k, A + i * lda, B, ldb, row, NULL);
+    }
 }
 
 void kl_ref_relu(ptrdiff_t n, const float *x, double *y) {
@@ -71,20 +91,23 @@ double kl_check_matmul(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const
     double worst = 0.0;
     if (where) *where = -1;
     if (m <= 0 || n <= 0) return worst;
-    double *ref = malloc(sizeof(double) * (size_t)m * (size_t)n);
-    if (!ref) return INFINITY;
-    kl_ref_matmul(m, n, k, alpha, A, lda, B, ldb, beta, C0, ldc, ref);
-    for (ptrdiff_t i = 0; i < m; i++)
+    double *sum = malloc(sizeof(double) * 2 * (size_t)n); /* one row: sum[n], then mag[n] */
+    if (!sum) return INFINITY;
+    double *mag = sum + n;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) sum[j] = mag[j] = 0.0;
+        if (alpha != 0.0f) ref_row(n, k, A + i * lda, B, ldb, sum, mag);
         for (ptrdiff_t j = 0; j < n; j++) {
-            double mag = 0.0;
-            if (alpha != 0.0f)
-                for (ptrdiff_t p = 0; p < k; p++) mag += fabs((double)A[i * lda + p] * B[p * ldb + j]);
-            mag = fabs((double)alpha) * mag;
-            if (beta != 0.0f) mag += fabs((double)beta * C0[i * ldc + j]);
-            double tol = 2.0 * (double)(k + 2) * U32 * mag + 1e-30; /* 1e-30: underflow floor */
-            keep_worst(ratio(C1[i * ldc + j], ref[i * n + j], tol), i * ldc + j, &worst, where);
+            double want = (double)alpha * sum[j], tol_mag = fabs((double)alpha) * mag[j];
+            if (beta != 0.0f) {
+                want += (double)beta * C0[i * ldc + j];
+                tol_mag += fabs((double)beta * C0[i * ldc + j]);
+            }
+            double tol = 2.0 * (double)(k + 2) * U32 * tol_mag + 1e-30; /* 1e-30: underflow floor */
+            keep_worst(ratio(C1[i * ldc + j], want, tol), i * ldc + j, &worst, where);
         }
-    free(ref);
+    }
+    free(sum);
     return worst;
 }
 
@@ -94,14 +117,17 @@ double kl_check_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *
     double worst = 0.0;
     if (where) *where = -1;
     if (m <= 0 || n <= 0) return worst;
-    double *z = malloc(sizeof(double) * (size_t)m * (size_t)n);
-    if (!z) return INFINITY;
-    kl_ref_linear(m, n, k, A, lda, B, ldb, bias, z);
-    for (ptrdiff_t i = 0; i < m; i++)
+    double *sum = malloc(sizeof(double) * 2 * (size_t)n); /* one row: sum[n], then mag[n] */
+    if (!sum) return INFINITY;
+    double *mag = sum + n;
+    for (ptrdiff_t i = 0; i < m; i++) {
         for (ptrdiff_t j = 0; j < n; j++) {
-            double mag = bias ? fabs((double)bias[j]) : 0.0;
-            for (ptrdiff_t p = 0; p < k; p++) mag += fabs((double)A[i * lda + p] * B[p * ldb + j]);
-            double tol = 2.0 * (double)(k + 2) * U32 * mag + 1e-30, want = z[i * n + j];
+            sum[j] = bias ? (double)bias[j] : 0.0;
+            mag[j] = fabs(sum[j]);
+        }
+        ref_row(n, k, A + i * lda, B, ldb, sum, mag);
+        for (ptrdiff_t j = 0; j < n; j++) {
+            double tol = 2.0 * (double)(k + 2) * U32 * mag[j] + 1e-30, want = sum[j];
             double got = C[i * ldc + j], r;
             if (isnan(want) || isinf(want)) /* NaN stays NaN, +Inf stays, -Inf gives 0 */
                 r = ratio(got, want > 0 || isnan(want) ? want : 0.0, 0.0);
@@ -113,7 +139,8 @@ double kl_check_linear_relu(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *
                 r = !(got >= 0.0) ? INFINITY : ratio(got, want > 0 ? want : 0.0, tol);
             keep_worst(r, i * ldc + j, &worst, where);
         }
-    free(z);
+    }
+    free(sum);
     return worst;
 }
 
