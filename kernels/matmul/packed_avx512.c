@@ -18,8 +18,8 @@
 
 #include <immintrin.h>
 
-/* MAX_ROWS x 2 vectors is the tallest 32-wide tile (14 x 32); a one-vector tile may be taller
- * (NARROW_ROWS: 16 accumulators), which the direct path uses when n <= 16. */
+/* The tallest 32-wide tile is 14 x 32 (28 accumulators); a one-vector tile may be taller, up
+ * to MAX_ROWS = NARROW_ROWS (16 accumulators), which the direct path uses when n <= 16. */
 enum { MAX_ROWS = 16, MAX_VECS = 2, VEC = 16, NARROW_ROWS = 16 };
 /* The direct path's 32-wide tiles stop at 12 rows: at 14, its masked B loads and 14 row
  * addresses leave gcc one zmm short, and it spills an accumulator inside the k loop. */
@@ -34,7 +34,8 @@ static inline void row_masks(ptrdiff_t cols, __mmask16 m[MAX_VECS]) {
 }
 
 /* Where a tile's operands are: row i of A at a[i*a_row + p*a_k]; row p of B at b[p*b_k].
- * Packed: a_row = 1, a_k = ROWS, b_k = 16*VECS, aligned and zero-padded (no masks needed).
+ * Packed: a_row = 1, a_k = the panel's MR (12 or 14, also for a shorter fringe tile), b_k = 32,
+ * aligned and zero-padded (no masks needed).
  * Direct: a_row = lda, a_k = 1, b_k = ldb, B loaded with the column masks. */
 typedef struct operands {
     const float *a, *b;
@@ -57,7 +58,7 @@ static inline __attribute__((always_inline)) void tile(const int ROWS, const int
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; v++) acc[i][v] = _mm512_setzero_ps();
     if (packed) /* C's tile comes from L3 or memory: ask for each row's 64-byte lines early */
-        for (int i = 0; i < ROWS; i++)
+        for (int i = 0; i < ROWS && i < mr; i++)
             for (int v = 0; v < VECS; v++)
                 _mm_prefetch((const char *)(c + i * ldc + VEC * v), _MM_HINT_T0);
     const float *a = o.a, *b = o.b;
@@ -131,8 +132,10 @@ static inline __attribute__((always_inline)) void tile8(const int ROWS, const in
     else tile8(R, PACKED, k, alpha, o, beta, c, ldc, MR, cols)
 
 /* A packed panel's rows past `rows` are zero, so the fringe rounds its rows up to 4, 8, 12 or
- * 14 and stores only `rows`: at most 3 wasted rows at one edge, for 12 tile bodies instead of
- * 42 (each is ~0.1 s of compile in every build of the lab, a student's tree included). */
+ * 14 and stores only `rows`: 12 tile bodies, not one per row count (each costs about 0.1 s of
+ * compile in every build of the lab, a student's tree included). The extra FMAs hide where
+ * they are most of the work: a call with a few rows (m = 1, 2, 3 at n = k = 1024) is bound by
+ * packing B, and times the same with tiles of exactly its height. */
 static void packed_fringe_tile(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, float alpha,
                                operands o, float beta, float *c, ptrdiff_t ldc) {
     if (rows <= 4) { BY_WIDTH(4, 1, rows); }
