@@ -16,6 +16,7 @@
 #include "test_util.h"
 
 #include "matmul/blocking.h"
+#include "matmul/gemm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,42 @@ static int test_model(void) {
         if (pick != 1) {
             fprintf(stderr, "FAIL %s: picked %tdx%td, want 14x32\n", mc->name, shapes[pick][0],
                     shapes[pick][1]);
+            fails++;
+        }
+    }
+    return fails;
+}
+
+/* The direct path's rule (gemm.h) on a 1 MiB L2 (Zen 4, Zen 5) and a 512 KiB one (Zen 3), at
+ * both edges: AVX2 while A and B fill at most half of L2; AVX-512 while A with a 32-column
+ * sliver of B, and B, each fit in L2. */
+static int test_direct_rule(void) {
+    static const struct {
+        kl_isa isa;
+        ptrdiff_t m, n, k;
+        size_t l2;
+        int want;
+    } cases[] = {
+        {KL_ISA_AVX2, 256, 256, 256, 1u << 20, 1},    /* 512 KiB: exactly half */
+        {KL_ISA_AVX2, 257, 257, 257, 1u << 20, 0},
+        {KL_ISA_AVX2, 181, 181, 181, 512u << 10, 1},  /* 256 KiB of 512 */
+        {KL_ISA_AVX2, 182, 182, 182, 512u << 10, 0},
+        {KL_ISA_AVX512, 257, 257, 257, 1u << 20, 1},
+        {KL_ISA_AVX512, 460, 460, 460, 1u << 20, 1},  /* A + sliver 905 KB */
+        {KL_ISA_AVX512, 512, 512, 512, 1u << 20, 0},  /* A + sliver 1.11 MB */
+        {KL_ISA_AVX512, 5000, 8, 40, 1u << 20, 1},    /* a tall A, B of one sliver */
+        {KL_ISA_AVX512, 17, 32769, 21, 1u << 20, 0},  /* B 2.75 MB: past L2 */
+        {KL_ISA_AVX512, 346, 346, 346, 512u << 10, 1}, /* A + sliver 523,152 of 524,288 bytes */
+        {KL_ISA_AVX512, 347, 347, 347, 512u << 10, 0},
+    };
+    int fails = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int got = kl_matmul_direct_rule(cases[i].isa, cases[i].m, cases[i].n, cases[i].k,
+                                        cases[i].l2);
+        if (got != cases[i].want) {
+            fprintf(stderr, "FAIL direct rule, %s %tdx%tdx%td, L2 %zu KiB: got %d, want %d\n",
+                    cases[i].isa == KL_ISA_AVX2 ? "avx2" : "avx512", cases[i].m, cases[i].n,
+                    cases[i].k, cases[i].l2 >> 10, got, cases[i].want);
             fails++;
         }
     }
@@ -217,7 +254,7 @@ static int test_tuned_load(void) {
 }
 
 int main(void) {
-    int fails = test_model() + test_tuned_parse() + test_tuned_load();
+    int fails = test_model() + test_direct_rule() + test_tuned_parse() + test_tuned_load();
     if (fails) {
         fprintf(stderr, "%d failure(s)\n", fails);
         return 1;

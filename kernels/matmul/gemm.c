@@ -321,13 +321,23 @@ kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int tran
                     trans_b != 0);
 }
 
+/* The direct path's rule (gemm.h), plain arithmetic: the tests check it on any CPU. */
+int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2) {
+    const double row = (double)k * sizeof(float); /* bytes of a row of A, or a column of B */
+    if (isa >= KL_ISA_AVX512)
+        return ((double)m + 32) * row <= (double)l2 && (double)n * row <= (double)l2;
+    return ((double)m + (double)n) * row <= (double)l2 / 2;
+}
+
 /* ---- registry helpers of the SIMD rungs ----
  * Here, compiled without SIMD flags, so tests and the Massif driver can ask any variant for its
  * blocking and scratch on any CPU: code in the AVX2/AVX-512 files may use instructions this CPU
  * lacks even in plain scalar functions (the compiler may use them anywhere in such a file). */
 #ifdef KL_HAVE_SIMD
-int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return (double)(m + n) * (double)k * sizeof(float) <= (double)kl_cpu_cache_bytes(2) / 2;
+int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    static volatile ptrdiff_t env = KL_ENV_UNREAD;
+    if (kl_env_size("KL_MATMUL_DIRECT", 0, 1, &env) == 0) return 0;
+    return kl_matmul_direct_rule(isa, m, n, k, kl_cpu_cache_bytes(2));
 }
 
 const kl_gemm_kernel *kl_gemm_avx512_kernel(void) {
@@ -345,18 +355,20 @@ const kl_gemm_kernel *kl_gemm_openmp_kernel(void) { return kl_matmul_dispatch()-
 
 size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads; /* single-threaded */
-    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(&kl_gemm_avx2_kernel, m, n, k, 1);
+    if (kl_matmul_direct_ok(KL_ISA_AVX2, m, n, k)) return 0;
+    return kl_gemm_scratch(&kl_gemm_avx2_kernel, m, n, k, 1);
 }
 
 size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads; /* single-threaded */
-    return kl_matmul_direct_ok(m, n, k) ? 0 : kl_gemm_scratch(kl_gemm_avx512_kernel(), m, n, k, 1);
+    if (kl_matmul_direct_ok(KL_ISA_AVX512, m, n, k)) return 0;
+    return kl_gemm_scratch(kl_gemm_avx512_kernel(), m, n, k, 1);
 }
 
 /* (T * MCe * KCe + KCe * NCe) * 4 bytes, each buffer rounded up to 64 (see gemm.h);
  * 0 on the direct path (no packing, on one thread or a team). */
 size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
-    return kl_matmul_direct_ok(m, n, k)
+    return kl_matmul_direct_ok(kl_matmul_dispatch()->isa, m, n, k)
                ? 0
                : kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k,
                                  threads > 0 ? threads : kl_threads());

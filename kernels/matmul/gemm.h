@@ -105,9 +105,17 @@ kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int tran
 enum { KL_AVX512_SHAPES = 2 };
 extern const kl_gemm_kernel kl_gemm_avx2_kernel, kl_gemm_avx512_kernels[KL_AVX512_SHAPES];
 const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
-/* 1: m x n x k is small enough for the direct path: A and B together fit in half of L2, so
- * packing would only add a copy. Same rule for both SIMD rungs. */
-int kl_matmul_direct_ok(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+/* 1: the SIMD rung of `isa` runs m x n x k on its direct path, where packing would only add a
+ * copy. That path re-reads all of A for each 32- (AVX2: 16-) column sliver of B, and loads
+ * B's rows where they are:
+ * - AVX2 (6x16 tiles, 2 loads of B per 12 FMAs): while A and B together fit in half of L2;
+ * - AVX-512 (12x32, 2 loads per 24 FMAs): while A with one sliver of B fits in L2, and B
+ *   does too. On Zen 4 (1 MiB L2) square n = 257 to 460 ran 5-15% faster direct, n = 512
+ *   slower; AVX2's tiles lost past their rule.
+ * kl_matmul_direct_ok reads KL_MATMUL_DIRECT (0: never, so the tests can sweep the packed
+ * path on every shape); kl_matmul_direct_rule is the rule alone, for an L2 of l2 bytes. */
+int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2);
 /* {MR, NR, MC, KC, NC} of the blocking uk runs on this machine (kl_mm_blocking_list); returns 5. */
 size_t kl_gemm_blocking_list(const kl_gemm_kernel *uk, ptrdiff_t *sizes, size_t cap);
 /* The plain-C rung's micro-kernel (packed.c). */

@@ -22,7 +22,7 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
                            ptrdiff_t ldc) {
     /* BEGIN SOLUTION */
     int threads = kl_threads();
-    if (!kl_matmul_direct_ok(m, n, k))
+    if (!kl_matmul_direct_ok(kl_matmul_dispatch()->isa, m, n, k))
         return kl_gemm(kl_gemm_openmp_kernel(), threads, m, n, k, alpha, A, lda, B, ldb, beta, C,
                        ldc);
     kl_matmul_fn direct = kl_matmul_dispatch()->direct;

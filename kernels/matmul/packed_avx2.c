@@ -217,7 +217,7 @@ kl_status kl_matmul_avx2_direct(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alp
 kl_status kl_matmul_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                          ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                          ptrdiff_t ldc) {
-    if (kl_matmul_direct_ok(m, n, k))
+    if (kl_matmul_direct_ok(KL_ISA_AVX2, m, n, k))
         return kl_matmul_avx2_direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return kl_gemm(&kl_gemm_avx2_kernel, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
