@@ -103,9 +103,9 @@ static int test_model(void) {
     return fails;
 }
 
-/* The direct path's rule (gemm.h) on a 1 MiB L2 (Zen 4, Zen 5) and a 512 KiB one (Zen 3), at
- * both edges: AVX2 while A and B fill at most half of L2; AVX-512 while A with a 32-column
- * sliver of B, and B, each fit in L2. */
+/* The direct path's rule (gemm.h) on L2s of 512 KiB (Zen 3), 1 MiB (Zen 4, Zen 5) and 2 MiB
+ * (the Xeon), at both edges: AVX2 while A and B fill at most half of L2; AVX-512 while A with
+ * a sliver of B (32 columns, or n if fewer), and B, each fit in L2. */
 static int test_direct_rule(void) {
     static const struct {
         kl_isa isa;
@@ -117,11 +117,14 @@ static int test_direct_rule(void) {
         {KL_ISA_AVX2, 257, 257, 257, 1u << 20, 0},
         {KL_ISA_AVX2, 181, 181, 181, 512u << 10, 1},  /* 256 KiB of 512 */
         {KL_ISA_AVX2, 182, 182, 182, 512u << 10, 0},
-        {KL_ISA_AVX512, 257, 257, 257, 1u << 20, 1},
-        {KL_ISA_AVX512, 460, 460, 460, 1u << 20, 1},  /* A + sliver 905 KB */
-        {KL_ISA_AVX512, 512, 512, 512, 1u << 20, 0},  /* A + sliver 1.11 MB */
-        {KL_ISA_AVX512, 5000, 8, 40, 1u << 20, 1},    /* a tall A, B of one sliver */
+        {KL_ISA_AVX512, 496, 496, 496, 1u << 20, 1},  /* A + sliver 1,047,552 B */
+        {KL_ISA_AVX512, 497, 497, 497, 1u << 20, 0},  /* 1,051,652 B */
+        {KL_ISA_AVX512, 1, 4096, 64, 1u << 20, 1},    /* B exactly 1 MiB */
+        {KL_ISA_AVX512, 4096, 1, 64, 1u << 20, 0},    /* A past L2 */
+        {KL_ISA_AVX512, 1, 1, 131071, 1u << 20, 1},   /* a one-column sliver: 1,048,568 B */
         {KL_ISA_AVX512, 17, 32769, 21, 1u << 20, 0},  /* B 2.75 MB: past L2 */
+        {KL_ISA_AVX512, 708, 708, 708, 2u << 20, 1},  /* A + sliver 2,095,680 B */
+        {KL_ISA_AVX512, 709, 709, 709, 2u << 20, 0},
         {KL_ISA_AVX512, 346, 346, 346, 512u << 10, 1}, /* A + sliver 523,152 of 524,288 bytes */
         {KL_ISA_AVX512, 347, 347, 347, 512u << 10, 0},
     };

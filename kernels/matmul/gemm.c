@@ -324,8 +324,9 @@ kl_status kl_gemm_t(const kl_gemm_kernel *uk, int threads, int trans_a, int tran
 /* The direct path's rule (gemm.h), plain arithmetic: the tests check it on any CPU. */
 int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2) {
     const double row = (double)k * sizeof(float); /* bytes of a row of A, or a column of B */
+    const double sliver = n < 32 ? (double)n : 32.0; /* columns of B one pass over A uses */
     if (isa >= KL_ISA_AVX512)
-        return ((double)m + 32) * row <= (double)l2 && (double)n * row <= (double)l2;
+        return ((double)m + sliver) * row <= (double)l2 && (double)n * row <= (double)l2;
     return ((double)m + (double)n) * row <= (double)l2 / 2;
 }
 
