@@ -110,8 +110,9 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
  * B's rows where they are:
  * - AVX2 (6x16 tiles, 2 loads of B per 12 FMAs): while A and B together fit in half of L2;
  * - AVX-512 (12x32, 2 loads per 24 FMAs): while A with one sliver of B (32 columns, or n if
- *   fewer) fits in L2, and B does too: always when AVX2's rule holds. On Zen 4 (1 MiB L2) square n = 257 to 460 ran 5-15% faster direct, n = 512
- *   slower; AVX2's tiles lost past their rule.
+ *   fewer) fits in L2, and B does too; this holds wherever AVX2's rule does. On Zen 4 (1 MiB
+ *   L2) square n = 257 to 460 ran 5-15% faster direct, n = 512 slower; AVX2's tiles lost
+ *   past their rule.
  * kl_matmul_direct_ok reads KL_MATMUL_DIRECT (0: never, so the tests can sweep the packed
  * path on every shape); kl_matmul_direct_rule is the rule alone, for an L2 of l2 bytes. */
 int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
