@@ -1,7 +1,9 @@
 /* LayerNorm suite: every registered variant against the float64 oracle, over widths from 0 to
  * 4097 (768..4096 included), tile edges, unaligned bases, mean/rstd NULL or not, in place,
  * rows with mean 1e4 (cancellation), rows whose first floats are far from their mean (the
- * SIMD rungs' shift), NaN/Inf rows, every thread count, and bad input. */
+ * SIMD rungs' shift), NaN/Inf rows, the edges of the SIMD rungs' blocks of rows, every
+ * thread count, and bad input. The block geometry comes from the internal LayerNorm header. */
+#include "layernorm/layernorm.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -191,6 +193,26 @@ static void group_nan(const kl_variant *v, int t) {
     tu_end(&g);
 }
 
+/* The SIMD rungs' BLOCKS walk (kernels/layernorm/common.c) at its edges: the narrowest row too
+ * wide for half of L1 with gamma and beta, twice the column chunk +-1, and 4097 columns; two
+ * full blocks and a partial one, plain or with NaN/Inf rows, in place or not. These shapes fit
+ * L2, so by default they go in pairs; the layernorm_single_rows test (KL_LAYERNORM_SINGLE_MIN=0)
+ * sends them through the blocks. */
+static void group_row_blocks(const kl_variant *v, int t) {
+    tu_group g;
+    tu_begin(&g, v, "row_blocks", t);
+    const ptrdiff_t chunk = kl_ln_block_cols();
+    const ptrdiff_t cols[] = {(ptrdiff_t)(kl_cpu_cache_bytes(1) / 2 / 12) + 1, 2 * chunk - 1,
+                              2 * chunk + 1, 4097};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        for (int k = 0; k < 4; k++) {
+            ln_case c = {2 * kl_ln_block_rows(cols[i]) + 1, cols[i], 1e-5f, k % 2 ? 3 : 1, k / 2,
+                         {0, 0, 0, 0}};
+            run_case(&g, v, c, k % 2 ? NAN_ROWS : PLAIN, t);
+        }
+    tu_end(&g);
+}
+
 /* rows x cols past any threshold derived from L2 (non-temporal stores, thread splits). */
 static void group_large(const kl_variant *v, int t) {
     tu_group g;
@@ -325,6 +347,7 @@ int main(void) {
             group_cancellation(v, threads[ti]);
             group_far_shift(v, threads[ti]);
             group_nan(v, threads[ti]);
+            group_row_blocks(v, threads[ti]);
         }
         kl_set_num_threads(0);
     }

@@ -23,7 +23,8 @@
  * of rows r+2, r+3 (pair_step), so the next rows' loads overlap this pair's arithmetic and
  * stores, each gamma/beta vector serves two rows, and a row's sqrt/divide latency hides
  * behind the other pair's work. That pays while the rows sit in L2; past it, rows go one at
- * a time (kl_ln_rows_singly, common.c), unless a row is too wide for half of L1.
+ * a time, or in blocks (kl_ln_rows_in_blocks) when a row with gamma and beta is too wide for
+ * half of L1 (kl_ln_rows_path, common.c).
  * Tails (< 8 floats) use _mm256_maskload_ps (masked lanes read as 0 and are masked out of
  * the sums again after the shift) and _mm256_maskstore_ps. y may be x. */
 #include "ln_row.h"
@@ -315,8 +316,13 @@ kl_status kl_ln_rows_avx2(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
                           ptrdiff_t chunk, int stream) {
     /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
-    /* streamed rows, and rows past L2, go one at a time (below; kl_ln_rows_singly, common.c) */
-    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols, x == y)) {
+    /* in pairs while in L2; past it, or streamed, one at a time (below) or in blocks */
+    kl_ln_path path = kl_ln_rows_path(rows, cols, x == y, stream);
+    if (path == KL_LN_BLOCKS) {
+        static const kl_ln_row_ops ops = {row_stats, normalize};
+        return kl_ln_rows_in_blocks(&ops, rows, cols, x, g, b, eps, y, mean, rstd, stream);
+    }
+    if (path == KL_LN_PAIRS && rows >= 2) {
         const double inv = 1.0 / (double)cols;
         ln_pair cur = {{x, x + cols}, {y, y + cols}, {0.0f, 0.0f}, {0.0f, 0.0f}};
         int ok[2];

@@ -235,8 +235,13 @@ kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, cons
                             ptrdiff_t chunk, int stream) {
     /* BEGIN SOLUTION */
     ptrdiff_t r = 0;
-    /* streamed rows, and rows past L2, go one at a time (below; kl_ln_rows_singly, common.c) */
-    if (!stream && rows >= 2 && !kl_ln_rows_singly(rows, cols, x == y)) {
+    /* in pairs while in L2; past it, or streamed, one at a time (below) or in blocks */
+    kl_ln_path path = kl_ln_rows_path(rows, cols, x == y, stream);
+    if (path == KL_LN_BLOCKS) {
+        static const kl_ln_row_ops ops = {row_stats, normalize};
+        return kl_ln_rows_in_blocks(&ops, rows, cols, x, g, b, eps, y, mean, rstd, stream);
+    }
+    if (path == KL_LN_PAIRS && rows >= 2) {
         const double inv = 1.0 / (double)cols;
         ln_pair cur = {{x, x + cols}, {y, y + cols}, {0.0f, 0.0f}, {0.0f, 0.0f}};
         int ok[2];

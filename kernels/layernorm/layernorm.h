@@ -39,13 +39,29 @@ kl_isa kl_layernorm_dispatch_isa(void);
  * rows*cols from which out-of-place y is streamed (tuning.c's rule; env KL_LAYERNORM_NT_MIN);
  * rows*cols from which the openmp rung wakes its team of `threads` (measured, tuning.c's
  * kl_team_min_bytes; env KL_LAYERNORM_OMP_MIN);
- * whether one call's rows go one at a time instead of in pairs (from L2 and L1; env
- * KL_LAYERNORM_SINGLE_MIN, in rows*cols, overrides); in_place: y is x. */
+ * how one call's rows are walked, below (from L2 and L1; env KL_LAYERNORM_SINGLE_MIN, in
+ * rows*cols, overrides where they stop going in pairs); in_place: y is x. */
 ptrdiff_t kl_ln_chunk(void);
 ptrdiff_t kl_ln_stream_min(void);
 ptrdiff_t kl_layernorm_omp_min(int threads);
-int kl_ln_rows_singly(ptrdiff_t rows, ptrdiff_t cols, int in_place);
+
+/* How a SIMD rows kernel walks a call's rows:
+ * PAIRS:  two at a time, the next pair's statistics in the same loop as this pair's y (in L2);
+ * SINGLY: one at a time, y written from L1 (past L2 or streamed, a row with gamma and beta in
+ *         half of L1);
+ * BLOCKS: the statistics of a block of rows, then y one column chunk at a time across the
+ *         block (past L2 or streamed, a row with gamma and beta too wide for half of L1). */
+typedef enum { KL_LN_PAIRS, KL_LN_SINGLY, KL_LN_BLOCKS } kl_ln_path;
+kl_ln_path kl_ln_rows_path(ptrdiff_t rows, ptrdiff_t cols, int in_place, int stream);
 /* its rule for given L1d and L2 sizes (bytes), without the environment */
-int kl_ln_rows_singly_rule(ptrdiff_t rows, ptrdiff_t cols, int in_place, size_t l1, size_t l2);
+kl_ln_path kl_ln_rows_path_rule(ptrdiff_t rows, ptrdiff_t cols, int in_place, int stream,
+                                size_t l1, size_t l2);
+/* BLOCKS' geometry: rows per block (their x in an eighth of L2) and the column chunk (gamma's
+ * and beta's chunks in a quarter of L1), in floats; the _rule forms take the cache sizes. */
+enum { KL_LN_BLOCK_ROWS_MAX = 64 };
+ptrdiff_t kl_ln_block_rows(ptrdiff_t cols);
+ptrdiff_t kl_ln_block_rows_rule(ptrdiff_t cols, size_t l2);
+ptrdiff_t kl_ln_block_cols(void);
+ptrdiff_t kl_ln_block_cols_rule(size_t l1);
 
 #endif

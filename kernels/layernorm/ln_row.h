@@ -9,7 +9,8 @@
  * - avx2 / avx512: one pass for sum d and sum d^2, d = x - s with s the mean of the row's
  *   first 8 floats, and a second, centred pass only for rows where s turns out to be more
  *   than one std from the mean (avx2.c explains the error bound). Rows go in pairs
- *   while they sit in L2, one at a time past it (kl_ln_rows_singly).
+ *   while they sit in L2; past it one at a time, or in blocks when a row is too wide for L1
+ *   (kl_ln_rows_path).
  * Float lane sums are folded into double every few hundred floats. Then one more pass
  * writes y. */
 #ifndef KL_LN_ROW_H
@@ -31,9 +32,9 @@ kl_status kl_ln_row_avx2(ptrdiff_t cols, const float *x, const float *g, const f
                     float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
 kl_status kl_ln_row_avx512(ptrdiff_t cols, const float *x, const float *g, const float *b, float eps,
                       float *y, float *mean, float *rstd, ptrdiff_t chunk, int stream);
-/* Blocks of rows, by ISA: the SIMD rungs take rows two at a time while they sit in L2 (one
- * pass c for both, so gamma and beta are loaded once per two rows), one at a time past it
- * (kl_ln_rows_singly). The scalar one is a loop of kl_ln_row_scalar. */
+/* Runs of rows, by ISA: the SIMD rungs take rows two at a time while they sit in L2 (one
+ * pass c for both, so gamma and beta are loaded once per two rows), one at a time or in
+ * blocks past it (kl_ln_rows_path). The scalar one is a loop of kl_ln_row_scalar. */
 kl_status kl_ln_rows_scalar(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
                             const float *b, float eps, float *y, float *mean, float *rstd,
                             ptrdiff_t chunk, int stream);
@@ -43,6 +44,19 @@ kl_status kl_ln_rows_avx2(ptrdiff_t rows, ptrdiff_t cols, const float *x, const 
 kl_status kl_ln_rows_avx512(ptrdiff_t rows, ptrdiff_t cols, const float *x, const float *g,
                             const float *b, float eps, float *y, float *mean, float *rstd,
                             ptrdiff_t chunk, int stream);
+/* One SIMD ISA's row pieces, for kl_ln_rows_in_blocks: a row's mean and rstd (0 when the row
+ * must take kl_ln_row_exact; inv = 1.0 / cols), and y for n floats of a row from them. */
+typedef struct {
+    int (*stats)(ptrdiff_t cols, double inv, const float *x, float eps, float *m, float *r);
+    void (*normalize)(ptrdiff_t n, const float *x, const float *g, const float *b, float mu,
+                      float r, float *y, int stream);
+} kl_ln_row_ops;
+/* The BLOCKS walk (kl_ln_rows_path, layernorm.h): per block of kl_ln_block_rows(cols) rows,
+ * every row's statistics, then y one chunk of kl_ln_block_cols() columns at a time across the
+ * block, so each chunk of gamma and beta is loaded from L2 once per block, not once per row. */
+kl_status kl_ln_rows_in_blocks(const kl_ln_row_ops *ops, ptrdiff_t rows, ptrdiff_t cols,
+                               const float *x, const float *g, const float *b, float eps,
+                               float *y, float *mean, float *rstd, int stream);
 /* The careful fallback, as naive.c does it, all in double: used for rows whose fast
  * statistics are not finite (a NaN/Inf in the row, or float overflow) or whose variance is
  * so small that float squares lose bits to underflow. Matches the oracle's NaN/Inf rule. */

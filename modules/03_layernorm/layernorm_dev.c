@@ -313,10 +313,17 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   (two rows of x read, two of y written, each store fetching its line first). Once a call's
 //   x and y pass L2, a row at a time does better: pass a reads one row into L1, then pass c
 //   writes y from L1, one stream per loop. It needs the row, gamma and beta in half of L1.
-//   `kl_ln_rows_singly` (kernels/layernorm/common.c) decides, from your cache sizes;
-//   `KL_LAYERNORM_SINGLE_MIN` (in rows·cols) overrides it. The table in Build → Measure →
-//   Understand shows both sides: its L2 shapes go in pairs, its wider-than-L2 shapes of 768
-//   columns one row at a time.
+// - **Blocks of rows, past L2, when a row is too wide for that.** At 4096 floats gamma and
+//   beta alone fill a 32 KiB L1: one row at a time would fetch all of them from L2 again for
+//   every row and evict the row itself. So `kl_ln_rows_in_blocks` (given, in
+//   kernels/layernorm/common.c) computes the statistics of a block of rows with your
+//   `row_stats` (the block's x then sits in L2), then writes y a column chunk at a time across
+//   the block with your `normalize`: each chunk of gamma and beta is fetched once per block.
+//   You hand it the two as a `kl_ln_row_ops`. The block (an eighth of L2) and the chunk (gamma
+//   and beta in a quarter of L1) come from your cache sizes. `kl_ln_rows_path` picks pairs, one
+//   at a time, or blocks; `KL_LAYERNORM_SINGLE_MIN` (in rows·cols) moves the end of the pairs.
+//   The table in Build → Measure → Understand shows the three: its L2 shapes go in pairs, its
+//   wider-than-L2 shapes of 768 columns one row at a time, those of 4096 in blocks.
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
 // - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y
@@ -329,9 +336,9 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 // %% [markdown]
 // ### Testing the AVX2 rung
 // On a CPU without AVX2 this prints `SKIP: CPU lacks avx2` and passes. Beyond the shared
-// shapes, 300 rows of 2053 floats (every row starts at a different alignment; a row with gamma
-// and beta is too wide for half of L1, so rows go in pairs) and 600 rows of 768 floats (x + y
-// past L2 on every CPU the lab has met: rows go one at a time).
+// shapes, 300 rows of 2053 floats (every row starts at a different alignment; x + y pass L2
+// and a row with gamma and beta is too wide for half of L1, so rows go in blocks) and 600 rows
+// of 768 floats (x + y past L2 on every CPU the lab has met: rows go one at a time).
 
 // %% [code] {"grade_id": "test_layernorm_avx2", "points": 3, "locked": true}
 static int test_layernorm_avx2(void) {
@@ -367,7 +374,7 @@ static int test_layernorm_avx512(void) {
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
 // rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs, or
-// one at a time once its block passes L2). A row is never split, so nothing needs a
+// one at a time or in blocks of rows once its share passes L2). A row is never split, so nothing needs a
 // cross-thread reduction. Below a size measured on your machine at start-up (the team's
 // wake-up time against one thread's copy rate; `KL_LAYERNORM_OMP_MIN` overrides it, in
 // floats), or with a single row, it stays on the calling thread. It streams y past L3, as the
@@ -685,8 +692,8 @@ int main(int argc, char **argv) {
 //   chain), **row-blocked** (chunks of L1 read twice in cache, Chan merge, one read of x
 //   from memory), **AVX2/AVX-512** (one shifted statistics pass with a centred pass b only
 //   when the shift is far off, float lanes folded into double, rows in pairs with the next
-//   pair's statistics in the same loop, masked tails, streaming stores), **OpenMP** (rows
-//   across threads).
+//   pair's statistics in the same loop, one at a time or in blocks of rows past L2, masked
+//   tails, streaming stores), **OpenMP** (rows across threads).
 // - E[x²] − E[x]² in float fails the oracle on rows of 1e4 + noise; centred, shifted,
 //   double-merged statistics pass, and a graded test holds every rung to it.
 // - Every rung writes mean/rstd for backward, works in place, turns a row with NaN/Inf into
