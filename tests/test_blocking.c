@@ -142,6 +142,46 @@ static int test_direct_rule(void) {
     return fails;
 }
 
+/* The rows of A one thread of the openmp rung's direct team reads (gemm.h): whole MR panels
+ * of m shared out when a team runs (2 or more threads, at least 2 * 64^3 flops) and m has two
+ * panels per thread; else all of m. */
+static int test_team_rows(void) {
+    static const struct {
+        ptrdiff_t m, n, k, mr;
+        int threads;
+        ptrdiff_t want;
+    } cases[] = {
+        {512, 512, 512, 12, 2, 264},  /* 43 panels: 22 + 21, the larger share */
+        {512, 512, 512, 12, 1, 512},  /* one thread: all */
+        {512, 512, 512, 12, 3, 180},  /* 43 panels: 15 + 14 + 14 */
+        {47, 512, 512, 12, 2, 47},    /* 4 panels < 2 per thread: the team splits columns */
+        {48, 512, 512, 12, 2, 24},    /* exactly 2 panels per thread */
+        {64, 64, 63, 6, 2, 64},       /* under 2 * 64^3 flops: one thread */
+        {64, 64, 64, 6, 2, 36},       /* at it: 11 panels, 6 + 5 */
+    };
+    int fails = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ptrdiff_t got = kl_matmul_team_rows(cases[i].m, cases[i].n, cases[i].k, cases[i].mr,
+                                            cases[i].threads);
+        if (got != cases[i].want) {
+            fprintf(stderr, "FAIL team rows, %tdx%tdx%td, MR %td, %d threads: got %td, want %td\n",
+                    cases[i].m, cases[i].n, cases[i].k, cases[i].mr, cases[i].threads, got,
+                    cases[i].want);
+            fails++;
+        }
+    }
+    /* the rule on the share: 512^3 on AVX-512 with a 1 MiB L2 is packed on one thread and
+     * direct on a team of two (264 + 32 rows of 2 KiB, and B of exactly 1 MiB) */
+    if (kl_matmul_direct_rule(KL_ISA_AVX512, kl_matmul_team_rows(512, 512, 512, 12, 1), 512, 512,
+                              1u << 20) != 0 ||
+        kl_matmul_direct_rule(KL_ISA_AVX512, kl_matmul_team_rows(512, 512, 512, 12, 2), 512, 512,
+                              1u << 20) != 1) {
+        fprintf(stderr, "FAIL team rows: 512^3 should be packed on 1 thread, direct on 2\n");
+        fails++;
+    }
+    return fails;
+}
+
 /* ---- tuned file ---- */
 
 static int parse_case(const char *what, const char *text, int want_ok, const char *want_reason) {
@@ -257,7 +297,8 @@ static int test_tuned_load(void) {
 }
 
 int main(void) {
-    int fails = test_model() + test_direct_rule() + test_tuned_parse() + test_tuned_load();
+    int fails = test_model() + test_direct_rule() + test_team_rows() + test_tuned_parse() +
+                test_tuned_load();
     if (fails) {
         fprintf(stderr, "%d failure(s)\n", fails);
         return 1;

@@ -330,6 +330,19 @@ int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
     return ((double)m + (double)n) * row <= (double)l2 / 2;
 }
 
+int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads) {
+    return m >= 2 * mr * threads;
+}
+
+/* The rows of A one thread of the direct path's team reads: a share of whole MR panels when
+ * a team runs and splits rows, else all m. */
+ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr, int threads) {
+    if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS ||
+        !kl_matmul_team_by_rows(m, mr, threads))
+        return m;
+    return cdiv(cdiv(m, mr), threads) * mr;
+}
+
 /* ---- registry helpers of the SIMD rungs ----
  * Here, compiled without SIMD flags, so tests and the Massif driver can ask any variant for its
  * blocking and scratch on any CPU: code in the AVX2/AVX-512 files may use instructions this CPU
@@ -354,6 +367,11 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void) {
 
 const kl_gemm_kernel *kl_gemm_openmp_kernel(void) { return kl_matmul_dispatch()->kernel; }
 
+int kl_matmul_team_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr,
+                             int threads) {
+    return kl_matmul_direct_ok(isa, kl_matmul_team_rows(m, n, k, mr, threads), n, k);
+}
+
 size_t kl_matmul_avx2_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
     (void)threads; /* single-threaded */
     if (kl_matmul_direct_ok(KL_ISA_AVX2, m, n, k)) return 0;
@@ -369,10 +387,11 @@ size_t kl_matmul_avx512_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threa
 /* (T * MCe * KCe + KCe * NCe) * 4 bytes, each buffer rounded up to 64 (see gemm.h);
  * 0 on the direct path (no packing, on one thread or a team). */
 size_t kl_matmul_openmp_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
-    return kl_matmul_direct_ok(kl_matmul_dispatch()->isa, m, n, k)
+    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
+    int t = threads > 0 ? threads : kl_threads();
+    return kl_matmul_team_direct_ok(kl_matmul_dispatch()->isa, m, n, k, uk->mr, t)
                ? 0
-               : kl_gemm_scratch(kl_gemm_openmp_kernel(), m, n, k,
-                                 threads > 0 ? threads : kl_threads());
+               : kl_gemm_scratch(uk, m, n, k, t);
 }
 
 size_t kl_matmul_avx2_blocking(ptrdiff_t *sizes, size_t cap) {

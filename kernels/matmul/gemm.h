@@ -117,6 +117,19 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
  * path on every shape); kl_matmul_direct_rule is the rule alone, for an L2 of l2 bytes. */
 int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2);
+/* The openmp rung's direct path (openmp.c). Below KL_MATMUL_TEAM_MIN_FLOPS (2mnk) one thread
+ * runs it alone: starting a parallel region costs microseconds, as long as a 64^3 multiply
+ * takes on one SIMD core. Above, a team of `threads` splits C's rows in whole MR panels when m
+ * has at least two per thread (else its columns, in NR slivers). Each thread then reads its
+ * share of A's rows and all of B from its own L2, so the direct rule applies to that share
+ * (kl_matmul_team_rows): on Zen 4 at 2 threads, shapes whose share passes the AVX-512 rule and
+ * whose whole A does not (512^3, 768x256x512, 1000x300x300) ran 1.17-1.44x faster direct than
+ * packed. kl_matmul_team_direct_ok is what the rung and its scratch size ask. */
+#define KL_MATMUL_TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
+int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads);
+ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr, int threads);
+int kl_matmul_team_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr,
+                             int threads);
 /* {MR, NR, MC, KC, NC} of the blocking uk runs on this machine (kl_mm_blocking_list); returns 5. */
 size_t kl_gemm_blocking_list(const kl_gemm_kernel *uk, ptrdiff_t *sizes, size_t cap);
 /* The plain-C rung's micro-kernel (packed.c). */

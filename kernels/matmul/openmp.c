@@ -3,7 +3,8 @@
  * threads; gemm.c says why that loop. Runs the micro-kernel of matmul's dispatch table
  * (dispatch.c): AVX-512 when the CPU has it, else AVX2. Small problems run the direct (no
  * packing) path, on a team when there is enough work, else on one thread: a team costs more
- * than the whole multiply there. */
+ * than the whole multiply there. A team's direct path reaches further than one thread's: each
+ * thread needs only its share of A in its own L2 (kl_matmul_team_direct_ok, gemm.h). */
 #include "gemm.h"
 
 #ifdef KL_HAVE_SIMD /* compiled without SIMD flags: it only calls kl_matmul_dispatch()'s kernels */
@@ -12,26 +13,21 @@
 #include <omp.h>
 #endif
 
-/* Below this many flops (2mnk) one thread does the direct path alone: starting a parallel
- * region costs microseconds, as long as a 64^3 multiply takes on one SIMD core, so a team only
- * pays above it (modules/01_matmul/README.md measures it). */
-#define TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
-
 kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *A,
                            ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
                            ptrdiff_t ldc) {
     /* BEGIN SOLUTION */
     int threads = kl_threads();
-    if (!kl_matmul_direct_ok(kl_matmul_dispatch()->isa, m, n, k))
-        return kl_gemm(kl_gemm_openmp_kernel(), threads, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                       ldc);
+    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
+    /* direct while each thread's share of A (and all of B) passes the rule (gemm.h) */
+    if (!kl_matmul_team_direct_ok(kl_matmul_dispatch()->isa, m, n, k, uk->mr, threads))
+        return kl_gemm(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     kl_matmul_fn direct = kl_matmul_dispatch()->direct;
-    if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < TEAM_MIN_FLOPS)
+    if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS)
         return direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     /* Direct path on a team: each thread takes whole MR panels of rows of C (or NR slivers
      * of columns when m is too short to split), so no two threads touch the same tile. */
-    const kl_gemm_kernel *uk = kl_gemm_openmp_kernel();
-    int by_rows = m >= 2 * uk->mr * threads;
+    int by_rows = kl_matmul_team_by_rows(m, uk->mr, threads);
     ptrdiff_t unit = by_rows ? uk->mr : uk->nr, units = ((by_rows ? m : n) + unit - 1) / unit;
     if (threads > units) threads = (int)units;
     int bad = 0;

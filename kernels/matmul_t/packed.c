@@ -21,12 +21,10 @@ kl_status kl_matmul_t_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,
                      beta, C, ldc);
 }
 
-/* Below this many flops (2mnk) the openmp rung stays on the calling thread: waking a team
- * costs microseconds, as much as the whole product (the forward openmp rung's rule). */
-#define TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
-
+/* Below KL_MATMUL_TEAM_MIN_FLOPS (2mnk) the openmp rung stays on the calling thread: waking a
+ * team costs microseconds, as much as the whole product (the forward openmp rung's rule). */
 static int team_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return 2.0 * (double)m * (double)n * (double)k < TEAM_MIN_FLOPS ? 1 : kl_threads();
+    return 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS ? 1 : kl_threads();
 }
 
 /* The best micro-kernel this CPU has, on kl_threads() threads splitting the MC blocks. */

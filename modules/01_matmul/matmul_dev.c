@@ -547,7 +547,9 @@ static int test_matmul_avx512(void) {
 // above) skip packing and run the direct path: on one thread below 2·64³ flops, where
 // starting a team costs more than the multiply, and above that on the team, each thread taking
 // whole MR-row panels of C (or NR-column slivers when m is too short to split), so no two
-// threads write the same tile. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
+// threads write the same tile. A thread of that team reads only its share of A's rows (and
+// all of B) from its own L2, so the rule is asked of the share (`kl_matmul_team_direct_ok`,
+// gemm.h): on two threads 512³ runs direct where one thread packs. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
 
 // %% [code] {"kernel": "kernels/matmul/openmp.c", "grade_id": "matmul_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/openmp.c (and the team in kernels/matmul/gemm.c);
