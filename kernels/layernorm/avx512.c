@@ -145,7 +145,7 @@ static inline void normalize(ptrdiff_t n, const float *x, const float *g, const 
             _mm512_mask_storeu_ps(y, m, _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(m, g), _mm512_maskz_loadu_ps(m, b)));
             i = head;
         }
-        uintptr_t next = (uintptr_t)(x + n); /* the next row in memory, as avx2.c */
+        uintptr_t next = (uintptr_t)(x + n); /* the next row (or chunk), as avx2.c */
         for (; i + 16 <= n; i += 16) {
             _mm_prefetch((const char *)(next + sizeof(float) * (uintptr_t)i), _MM_HINT_T0);
             __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm), vr);

@@ -326,9 +326,9 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   wider-than-L2 shapes of 768 columns one row at a time, those of 4096 in blocks.
 // - **Tails.** `_mm256_maskload_ps` reads masked lanes as 0; after the shift they would be
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
-// - **Streaming.** Out of place and large (x + y beyond L3, as ReLU) rows go one at a time, y
-//   is written with non-temporal stores and the next row is prefetched into L1 while this one
-//   is written; one `sfence` per call.
+// - **Streaming.** Out of place and large (x + y beyond L3, as ReLU), rows go one at a time
+//   (or in blocks, when too wide for L1), y is written with non-temporal stores and the next
+//   row is prefetched into L1 while this one is written; one `sfence` per call.
 
 // %% [code] {"kernel": "kernels/layernorm/avx2.c", "grade_id": "layernorm_avx2", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/avx2.c; scripts/render inlines it here.
@@ -374,8 +374,8 @@ static int test_layernorm_avx512(void) {
 // Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
 // block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
 // rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs, or
-// one at a time or in blocks of rows once its share passes L2). A row is never split, so nothing needs a
-// cross-thread reduction. Below a size measured on your machine at start-up (the team's
+// one at a time or in blocks of rows once its share passes L2). A row is never split, so
+// nothing needs a cross-thread reduction. Below a size measured on your machine at start-up (the team's
 // wake-up time against one thread's copy rate; `KL_LAYERNORM_OMP_MIN` overrides it, in
 // floats), or with a single row, it stays on the calling thread. It streams y past L3, as the
 // single-thread rungs do.
