@@ -182,6 +182,60 @@ static int test_team_rows(void) {
     return fails;
 }
 
+/* The openmp rung's path against its scratch size, on a team of 2: the smallest m (n = 64,
+ * k = 256) whose share passes the direct rule while all of A does not. There the rung must run
+ * direct, allocating nothing, as kl_matmul_openmp_scratch says; at 4m it packs and allocates.
+ * aligned_alloc (the rung's only allocator) is counted here: the library is linked in
+ * statically, so its calls bind to this definition. Not under AddressSanitizer, which
+ * intercepts the allocator itself. */
+#if defined(_OPENMP) && !defined(__SANITIZE_ADDRESS__)
+#include <malloc.h>
+static volatile int counting;
+static volatile size_t allocations;
+void *aligned_alloc(size_t alignment, size_t size) {
+    if (counting) allocations++;
+    return memalign(alignment, size);
+}
+
+static size_t allocations_of(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    float *A = calloc((size_t)(m * k), sizeof(float)), *B = calloc((size_t)(k * n), sizeof(float));
+    float *C = calloc((size_t)(m * n), sizeof(float));
+    allocations = 0, counting = 1;
+    kl_status s = kl_matmul_variant("openmp", m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
+    counting = 0;
+    free(A), free(B), free(C);
+    return s == KL_OK ? allocations : (size_t)-1;
+}
+
+static int test_team_path_scratch(void) {
+    const kl_isa isa = kl_matmul_dispatch()->isa;
+    const ptrdiff_t mr = kl_gemm_openmp_kernel()->mr, n = 64, k = 256;
+    ptrdiff_t m = 0;
+    for (ptrdiff_t c = 4 * mr; c <= (1 << 16) && !m; c += mr)
+        if (kl_matmul_team_direct_ok(isa, c, n, k, mr, 2) && !kl_matmul_direct_ok(isa, c, n, k))
+            m = c;
+    if (!m) {
+        printf("SKIP team path: no shape where the share and all of A take different paths\n");
+        return 0;
+    }
+    kl_set_num_threads(2);
+    size_t direct = allocations_of(m, n, k), packed = allocations_of(4 * m, n, k);
+    size_t sd = kl_matmul_openmp_scratch(m, n, k, 2), sp = kl_matmul_openmp_scratch(4 * m, n, k, 2);
+    kl_set_num_threads(0);
+    int bad = direct != 0 || sd != 0 || packed == 0 || packed == (size_t)-1 || sp == 0;
+    if (bad)
+        fprintf(stderr, "FAIL team path, %tdx%tdx%td on 2 threads: %zu allocations, scratch %zu "
+                        "(want 0, 0); at m = %td: %zu allocations, scratch %zu (want > 0)\n",
+                m, n, k, direct, sd, 4 * m, packed, sp);
+    return bad;
+}
+#else
+static int test_team_path_scratch(void) {
+    printf("SKIP team path: needs OpenMP and a build without AddressSanitizer\n");
+    return 0;
+}
+#endif
+
 /* ---- tuned file ---- */
 
 static int parse_case(const char *what, const char *text, int want_ok, const char *want_reason) {
@@ -297,8 +351,9 @@ static int test_tuned_load(void) {
 }
 
 int main(void) {
+    /* the team path last: its calls fix this process's blocking, which test_tuned_load sets */
     int fails = test_model() + test_direct_rule() + test_team_rows() + test_tuned_parse() +
-                test_tuned_load();
+                test_tuned_load() + test_team_path_scratch();
     if (fails) {
         fprintf(stderr, "%d failure(s)\n", fails);
         return 1;

@@ -124,7 +124,10 @@ int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
  * share of A's rows and all of B from its own L2, so the direct rule applies to that share
  * (kl_matmul_team_rows): on Zen 4 at 2 threads, shapes whose share passes the AVX-512 rule and
  * whose whole A does not (512^3, 768x256x512, 1000x300x300) ran 1.17-1.44x faster direct than
- * packed. kl_matmul_team_direct_ok is what the rung and its scratch size ask. */
+ * packed. kl_matmul_team_direct_ok is what the rung and its scratch size ask. It assumes what
+ * the team split assumes: each thread on its own core with its own L2, and the whole team
+ * granted (nested in another parallel region, or with OMP_DYNAMIC, fewer threads each run a
+ * larger share; the result is the same, only slower). */
 #define KL_MATMUL_TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
 int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads);
 ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr, int threads);

@@ -549,7 +549,8 @@ static int test_matmul_avx512(void) {
 // whole MR-row panels of C (or NR-column slivers when m is too short to split), so no two
 // threads write the same tile. A thread of that team reads only its share of A's rows (and
 // all of B) from its own L2, so the rule is asked of the share (`kl_matmul_team_direct_ok`,
-// gemm.h): on two threads 512³ runs direct where one thread packs. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
+// gemm.h): on two threads 512³ runs direct where one thread packs. The rung honours
+// `kl_set_num_threads()` and `OMP_NUM_THREADS`.
 
 // %% [code] {"kernel": "kernels/matmul/openmp.c", "grade_id": "matmul_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/openmp.c (and the team in kernels/matmul/gemm.c);
