@@ -43,6 +43,8 @@ void add_context() {
                                                std::to_string(mb[3]) + " nc=" + std::to_string(mb[4]));
     AddCustomContext("kl_matmul_blocking_source", kl_matmul_blocking_source());
     AddCustomContext("kl_matmul_blocking_detail", kl_matmul_blocking_detail());
+    AddCustomContext("kl_matmul_direct_bytes", std::to_string(kl_matmul_direct_bytes()));
+    AddCustomContext("kl_matmul_direct_source", kl_matmul_direct_source());
     AddCustomContext("kl_nproc", std::to_string(klb::nproc()));
     AddCustomContext("kl_c_compiler", KL_C_COMPILER);
     AddCustomContext("kl_cpp_compiler", KL_CPP_COMPILER);

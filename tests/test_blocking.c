@@ -256,10 +256,24 @@ static int test_tuned_parse(void) {
     const char *good = "{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx512\",\n " GOOD_TAIL "\n";
     kl_mm_tuned t;
     kl_mm_tuned_parse(good, "Test CPU 9000", "avx512", &t);
-    if (!t.ok || t.b.mr != 14 || t.b.nr != 32 || t.b.mc != 448 || t.b.kc != 256 || t.b.nc != 4096) {
+    if (!t.ok || t.b.mr != 14 || t.b.nr != 32 || t.b.mc != 448 || t.b.kc != 256 || t.b.nc != 4096 ||
+        t.direct_kib != 0) {
         fprintf(stderr, "FAIL tuned file: a good file was not read right (%s)\n", t.reason);
         f++;
     }
+    /* the optional direct-path budget, in KiB */
+    kl_mm_tuned_parse("{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx512\", \"direct_kib\": 1536, "
+                      GOOD_TAIL, "Test CPU 9000", "avx512", &t);
+    if (!t.ok || t.direct_kib != 1536 || t.b.mc != 448) {
+        fprintf(stderr, "FAIL tuned file: direct_kib 1536 not read (%s)\n", t.reason);
+        f++;
+    }
+    f += parse_case("direct_kib zero", "{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx512\", "
+                    "\"direct_kib\": 0, " GOOD_TAIL, 0, "at least 1");
+    f += parse_case("direct_kib too large", "{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx512\", "
+                    "\"direct_kib\": 1048576, " GOOD_TAIL, 0, "whole number");
+    f += parse_case("direct_kib twice", "{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx512\", "
+                    "\"direct_kib\": 512, \"direct_kib\": 512, " GOOD_TAIL, 0, "twice");
     f += parse_case("foreign CPU", "{\"cpu_model\": \"Other CPU\", \"isa\": \"avx512\", " GOOD_TAIL,
                     0, "another CPU");
     f += parse_case("foreign ISA", "{\"cpu_model\": \"Test CPU 9000\", \"isa\": \"avx2\", " GOOD_TAIL,
@@ -320,6 +334,11 @@ static int test_tuned_load(void) {
         !strstr(kl_matmul_blocking_detail(), "another CPU")) {
         fprintf(stderr, "FAIL library: source '%s', detail '%s'\n", kl_matmul_blocking_source(),
                 kl_matmul_blocking_detail());
+        fails++;
+    } else if (strcmp(kl_matmul_direct_source(), "model") != 0 ||
+               kl_matmul_direct_bytes() != kl_cpu_cache_bytes(2)) {
+        fprintf(stderr, "FAIL library: direct budget %zu from the %s, want L2 %zu from the model\n",
+                kl_matmul_direct_bytes(), kl_matmul_direct_source(), kl_cpu_cache_bytes(2));
         fails++;
     } else {
         ptrdiff_t mr, nr, bcast;

@@ -247,6 +247,29 @@ const char *kl_matmul_blocking_detail(void) {
     return t->ok ? t->path : t->reason;
 }
 
+/* The direct-path budget (gemm.h's rule measures A and B against it): KL_MATMUL_DIRECT_KIB,
+ * else the tuned file's direct_kib, else L2. Read once. */
+static size_t direct_bytes(int *from) {
+    static volatile ptrdiff_t env = KL_ENV_UNREAD;
+    ptrdiff_t kib = kl_env_size("KL_MATMUL_DIRECT_KIB", 0, 1 << 20, &env);
+    const kl_mm_tuned *t = tuned_file();
+    *from = kib >= 0 ? FROM_ENV : t->ok && t->direct_kib > 0 ? FROM_TUNED : FROM_MODEL;
+    if (kib >= 0) return (size_t)kib << 10;
+    return *from == FROM_TUNED ? (size_t)t->direct_kib << 10 : kl_cpu_cache_bytes(2);
+}
+
+size_t kl_matmul_direct_bytes(void) {
+    int from;
+    return direct_bytes(&from);
+}
+
+const char *kl_matmul_direct_source(void) {
+    static const char *const names[] = {"model", "tuned", "environment"};
+    int from;
+    direct_bytes(&from);
+    return names[from];
+}
+
 const char *kl_matmul_tuned_path(void) {
     static char path[512];
     static volatile int done; /* benign race: every first caller writes the same */

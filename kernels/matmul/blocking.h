@@ -55,12 +55,15 @@ void kl_gemm_best_shape(ptrdiff_t *mr, ptrdiff_t *nr, ptrdiff_t *bcast);
 /* ---- the tuned file (tuned.c) ----
  * A flat JSON object written by scripts/tune:
  *   {"cpu_model": "<model name from /proc/cpuinfo>", "isa": "avx512",
- *    "mr": 14, "nr": 32, "mc": 448, "kc": 256, "nc": 4096}
- * Parsed strictly: a missing or unknown key, a wrong type or a block that breaks the shape's
- * rules rejects the whole file; so does another CPU model or ISA (a foreign file). */
+ *    "mr": 14, "nr": 32, "mc": 448, "kc": 256, "nc": 4096, "direct_kib": 1024}
+ * direct_kib, optional, is the budget the direct-path rule measures A and B against in place
+ * of L2 (kl_matmul_direct_bytes, gemm.h). Parsed strictly: a missing or unknown key, a wrong
+ * type or a block that breaks the shape's rules rejects the whole file; so does another CPU
+ * model or ISA (a foreign file). */
 typedef struct kl_mm_tuned {
     int ok;              /* 1: b holds the tuned blocking */
     kl_mm_blocking b;
+    long direct_kib;     /* the direct-path budget in KiB; 0 when the file gives none */
     char path[512];      /* the file looked at ("" if none) */
     char reason[256];    /* why it was not used (ok == 0), for kl_matmul_blocking_detail */
 } kl_mm_tuned;

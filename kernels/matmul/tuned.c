@@ -48,12 +48,13 @@ static const char *parse_int(const char *p, long *v) {
     return *v >= 0 && *v < (1L << 20) && *end != '.' && *end != 'e' && *end != 'E' ? end : NULL;
 }
 
-static const char *const int_keys[5] = {"mr", "nr", "mc", "kc", "nc"};
+/* The five blocks, then the optional direct-path budget (KiB; 0 when absent). */
+static const char *const int_keys[6] = {"mr", "nr", "mc", "kc", "nc", "direct_kib"};
 
 static int parse(const char *text, const char *cpu_model, const char *isa_name, kl_mm_tuned *t) {
     char key[32], model[256] = "", isa[32] = "";
-    long v[5];
-    int seen = 0; /* bit per key: 1..5 the ints, 6 cpu_model, 7 isa */
+    long v[6] = {0};
+    int seen = 0; /* bit per key: 0..5 the ints, 6 cpu_model, 7 isa */
     const char *p = skip_ws(text);
     t->ok = 0;
     if (*p++ != '{') return reject(t, "not a JSON object");
@@ -63,14 +64,14 @@ static int parse(const char *text, const char *cpu_model, const char *isa_name, 
         if (*p++ != ':') return reject(t, "':' missing after \"%s\"", key);
         p = skip_ws(p);
         int bit = -1;
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             if (strcmp(key, int_keys[i]) == 0) bit = i;
         if (bit >= 0) {
             if (!(p = parse_int(p, &v[bit])))
                 return reject(t, "\"%s\" is not a whole number below 2^20", key);
         } else if (strcmp(key, "cpu_model") == 0 || strcmp(key, "isa") == 0) {
-            bit = key[0] == 'c' ? 5 : 6;
-            if (!(p = parse_string(p, bit == 5 ? model : isa, bit == 5 ? sizeof model : sizeof isa)))
+            bit = key[0] == 'c' ? 6 : 7;
+            if (!(p = parse_string(p, bit == 6 ? model : isa, bit == 6 ? sizeof model : sizeof isa)))
                 return reject(t, "\"%s\" is not a plain string", key);
         } else {
             return reject(t, "unknown key \"%s\"", key);
@@ -84,9 +85,9 @@ static int parse(const char *text, const char *cpu_model, const char *isa_name, 
         } else if (*p != '}') return reject(t, "',' or '}' expected after \"%s\"", key);
     }
     if (*skip_ws(p + 1) != '\0') return reject(t, "text after the object");
-    for (int i = 0; i < 7; i++)
-        if (!(seen & (1 << i)))
-            return reject(t, "\"%s\" missing", i < 5 ? int_keys[i] : i == 5 ? "cpu_model" : "isa");
+    for (int i = 0; i < 8; i++)
+        if (i != 5 && !(seen & (1 << i))) /* direct_kib (5) is optional */
+            return reject(t, "\"%s\" missing", i < 5 ? int_keys[i] : i == 6 ? "cpu_model" : "isa");
     if (strcmp(model, cpu_model) != 0)
         return reject(t, "tuned for another CPU (\"%s\"), this is \"%s\"", model, cpu_model);
     if (strcmp(isa, isa_name) != 0)
@@ -95,7 +96,9 @@ static int parse(const char *text, const char *cpu_model, const char *isa_name, 
     if (b.mr < 1 || b.nr < 1 || b.kc < 8 || b.kc % 8 || b.mc < b.mr || b.mc % b.mr ||
         b.nc < b.nr || b.nc % b.nr)
         return reject(t, "blocks break the rules (kc %% 8, mc %% mr, nc %% nr, all >= 1)");
+    if ((seen & (1 << 5)) && v[5] < 1) return reject(t, "\"direct_kib\" must be at least 1");
     t->b = b;
+    t->direct_kib = v[5];
     t->ok = 1;
     t->reason[0] = '\0';
     return 1;

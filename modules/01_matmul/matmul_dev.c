@@ -458,6 +458,8 @@ static int blocking_model(void) {
            kl_cpu_cache_ways(3));
     printf("    this blocking came from the %s (%s)\n", kl_matmul_blocking_source(),
            kl_matmul_blocking_detail());
+    printf("    the direct path's budget: %zu KiB, from the %s\n", kl_matmul_direct_bytes() >> 10,
+           kl_matmul_direct_source());
     return 0; /* printing never fails a lesson */
 }
 
@@ -505,7 +507,8 @@ static int test_matmul_avx2(void) {
 // one sliver fits in L2 (and B fits too), not only while A and B fit in half of it
 // (`kl_matmul_direct_rule` in `gemm.c`; `KL_MATMUL_DIRECT=0` turns the direct path off, so
 // you can time both sides: measured on a Zen 4, n = 257 to 460 ran 5–15% faster direct, an
-// example, not a claim about your CPU). The first line this lesson prints
+// example, not a claim about your CPU). `scripts/tune` times both sides on your CPU and stores
+// the budget (in place of L2) that ends the direct path where packing starts to win. The first line this lesson prints
 // says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
 // rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes here; grading counts
 // a rung its CPU cannot run as n/a, never as passed, so write it all the same.
@@ -778,9 +781,11 @@ static int measure_ladder(void) {
 // sizes than the real ones (for example 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
 // 32 MiB), so blocks sized from the caches come out different under Massif (MC halves). The
 // test therefore pins the blocks of this process into the child's environment
-// (`KL_MATMUL_MC/KC/NC`), so the formula and the measurement describe the same call. It has no
-// AVX-512 either, so where this process runs the AVX-512 rules the child runs AVX2's; n = 176
-// keeps A and B in half of a 512 KiB L2, so the openmp rung takes its direct path under both.
+// (`KL_MATMUL_MC/KC/NC`), and the direct path's budget (`KL_MATMUL_DIRECT_KIB`: the child
+// would not read an AVX-512 tuned file), so the formula and the measurement describe the same
+// call. It has no AVX-512 either, so where this process runs the AVX-512 rules the child runs
+// AVX2's; n = 176 keeps A and B in half of a 512 KiB budget, so the openmp rung takes its
+// direct path under both.
 // Under AddressSanitizer (which Valgrind cannot run) or without valgrind, the test prints SKIP.
 
 // %% [code] {"grade_id": "test_memory_packed", "points": 2, "locked": true}
@@ -797,22 +802,25 @@ static char *swap_env(const char *name, const char *value) {
     return saved;
 }
 
-/* Massif's peak for one call, with the packed rungs' cache blocks pinned (through the
- * environment the child inherits) to the ones this process uses: Valgrind's synthetic CPUID
- * reports other cache sizes, which would change MC and NC, and so the scratch, under Massif. */
+/* Massif's peak for one call, with the packed rungs' cache blocks and the direct path's
+ * budget pinned (through the environment the child inherits) to the ones this process uses:
+ * Valgrind's synthetic CPUID reports other cache sizes, which would change MC and NC, and so
+ * the scratch, and its child runs no AVX-512, so it would not read an AVX-512 tuned file. */
 static long long massif_peak_pinned(const kl_variant *v, ptrdiff_t n) {
-    static const char *const names[3] = {"KL_MATMUL_MC", "KL_MATMUL_KC", "KL_MATMUL_NC"};
+    static const char *const names[4] = {"KL_MATMUL_MC", "KL_MATMUL_KC", "KL_MATMUL_NC",
+                                         "KL_MATMUL_DIRECT_KIB"};
     ptrdiff_t e[8];
     size_t count = v->blocking ? v->blocking(e, 8) : 0;
-    char *saved[3] = {NULL, NULL, NULL};
-    const int pin = count == 5; /* MR, NR, MC, KC, NC: the five-loop rungs */
-    for (int i = 0; pin && i < 3; i++) {
+    char *saved[4] = {NULL, NULL, NULL, NULL};
+    const int blocks = count == 5; /* MR, NR, MC, KC, NC: the five-loop rungs */
+    e[5] = (ptrdiff_t)(kl_matmul_direct_bytes() >> 10);
+    for (int i = blocks ? 0 : 3; i < 4; i++) {
         char value[32];
         snprintf(value, sizeof value, "%td", e[2 + i]);
         saved[i] = swap_env(names[i], value);
     }
     long long peak = kl_lesson_massif_peak("matmul", v->name, n, n, n);
-    for (int i = 0; pin && i < 3; i++) free(swap_env(names[i], saved[i])), free(saved[i]);
+    for (int i = blocks ? 0 : 3; i < 4; i++) free(swap_env(names[i], saved[i])), free(saved[i]);
     return peak;
 }
 

@@ -84,7 +84,13 @@ def blocking_lines(mb):
     if not mb:
         return []
     detail = f" ({mb['detail']})" if mb["detail"] else ""
-    return [f"- Matmul blocking: `{mb['blocks']}` from the {mb['source']}{detail}"]
+    out = [f"- Matmul blocking: `{mb['blocks']}` from the {mb['source']}{detail}"]
+    if "direct_bytes" in mb:
+        source = {"model": "the model: this CPU's L2", "tuned": "the tuned file",
+                  "environment": "KL_MATMUL_DIRECT_KIB"}[mb["direct_source"]]
+        out.append(f"- Matmul direct path (no packing): budget {mb['direct_bytes'] // 1024} KiB from"
+                   f" {source} (the rule: kernels/matmul/gemm.h)")
+    return out
 
 
 def markdown(report):
