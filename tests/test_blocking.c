@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
@@ -309,6 +310,37 @@ static int test_tuned_parse(void) {
     return f;
 }
 
+/* The library's direct budget from a good tuned file with direct_kib, in a fresh process (this
+ * one has read its file already): test_blocking --direct-budget prints what it sees. */
+static int print_direct_budget(void) {
+    kl_isa other = kl_cpu_isa() == KL_ISA_AVX512 ? KL_ISA_AVX2 : KL_ISA_AVX512;
+    printf("%zu %s %zu\n", kl_matmul_direct_bytes(), kl_matmul_direct_source(),
+           kl_matmul_direct_bytes_for(other));
+    return 0;
+}
+
+static int direct_budget_from_file(const char *path) {
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"cpu_model\": \"%s\", \"isa\": \"%s\", \"direct_kib\": 333, " GOOD_TAIL "\n",
+            kl_cpu_model(), kl_isa_name(kl_cpu_isa()));
+    fclose(f);
+    char cmd[1024], line[128] = "", source[32] = "";
+    snprintf(cmd, sizeof cmd, "KL_MATMUL_TUNED='%s' /proc/%d/exe --direct-budget", path,
+             (int)getpid());
+    FILE *p = popen(cmd, "r");
+    if (p && !fgets(line, sizeof line, p)) line[0] = '\0';
+    if (p) pclose(p);
+    size_t bytes = 0, other = 0;
+    if (sscanf(line, "%zu %31s %zu", &bytes, source, &other) != 3 || bytes != 333 << 10 ||
+        strcmp(source, "tuned") != 0 || other != kl_cpu_cache_bytes(2)) {
+        fprintf(stderr, "FAIL direct_kib 333 in this CPU's file: the library saw '%s' (want "
+                        "%d tuned, and L2 %zu for the other ISA)\n", line, 333 << 10,
+                kl_cpu_cache_bytes(2));
+        return 1;
+    }
+    return 0;
+}
+
 /* Through the environment: KL_MATMUL_TUNED names a file; a bad one is rejected with its path
  * and reason, and the model's blocking runs. Run last: the library reads the file once. */
 static int test_tuned_load(void) {
@@ -359,6 +391,7 @@ static int test_tuned_load(void) {
         fprintf(stderr, "FAIL good file for this CPU not read: '%s'\n", t.reason);
         fails++;
     }
+    fails += direct_budget_from_file(path);
     setenv("KL_MATMUL_TUNED", "/nonexistent/kl.json", 1);
     kl_mm_tuned_load(&t);
     if (t.ok || !strstr(t.reason, "no tuned file")) {
@@ -369,7 +402,9 @@ static int test_tuned_load(void) {
     return fails;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--direct-budget") == 0) return print_direct_budget();
+    unsetenv("KL_MATMUL_DIRECT_KIB"); /* the budget under test is the file's or L2 */
     /* the team path last: its calls fix this process's blocking, which test_tuned_load sets */
     int fails = test_model() + test_direct_rule() + test_team_rows() + test_tuned_parse() +
                 test_tuned_load() + test_team_path_scratch();

@@ -283,10 +283,10 @@ int kl_cpu_cache_line(int level);
 kl_status kl_matmul_blocking(ptrdiff_t *sizes, size_t cap);
 const char *kl_matmul_blocking_source(void);
 const char *kl_matmul_blocking_detail(void);
-/* The bytes the SIMD rungs' direct path (small problems, no packing) measures A and B against
- * (kernels/matmul/gemm.h states the rule): KL_MATMUL_DIRECT_KIB, else the tuned file's
- * direct_kib, else this CPU's L2. kl_matmul_direct_source says which: "environment", "tuned"
- * or "model". */
+/* The bytes the best SIMD rung's direct path (small problems, no packing) measures A and B
+ * against (kernels/matmul/gemm.h states the rule): KL_MATMUL_DIRECT_KIB (0 to 2^20 KiB; 0:
+ * never direct), else the tuned file's direct_kib (timed on this ISA's rung by scripts/tune),
+ * else this CPU's L2. kl_matmul_direct_source says which: "environment", "tuned" or "model". */
 size_t kl_matmul_direct_bytes(void);
 const char *kl_matmul_direct_source(void);
 /* Where scripts/tune writes this CPU's tuned file and the library looks for it:

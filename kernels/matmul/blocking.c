@@ -114,8 +114,8 @@ kl_mm_caches kl_mm_caches_here(void) {
     return c;
 }
 
-/* The tuned file, read once (first blocking asked for). The first caller reads it; others
- * wait for `tuned_state` to say it is ready. */
+/* The tuned file, read once (the first blocking or direct budget asked for). The first
+ * caller reads it; others wait for `tuned_state` to say it is ready. */
 static kl_mm_tuned tuned;
 static int tuned_state; /* 0 unread, 1 reading, 2 ready */
 
@@ -247,26 +247,42 @@ const char *kl_matmul_blocking_detail(void) {
     return t->ok ? t->path : t->reason;
 }
 
-/* The direct-path budget (gemm.h's rule measures A and B against it): KL_MATMUL_DIRECT_KIB,
- * else the tuned file's direct_kib, else L2. Read once. */
-static size_t direct_bytes(int *from) {
-    static volatile ptrdiff_t env = KL_ENV_UNREAD;
-    ptrdiff_t kib = kl_env_size("KL_MATMUL_DIRECT_KIB", 0, 1 << 20, &env);
-    const kl_mm_tuned *t = tuned_file();
-    *from = kib >= 0 ? FROM_ENV : t->ok && t->direct_kib > 0 ? FROM_TUNED : FROM_MODEL;
-    if (kib >= 0) return (size_t)kib << 10;
-    return *from == FROM_TUNED ? (size_t)t->direct_kib << 10 : kl_cpu_cache_bytes(2);
+/* The direct-path budget of `isa`'s rung (gemm.h's rule measures A and B against it) and where
+ * it came from: KL_MATMUL_DIRECT_KIB; else the tuned file's direct_kib, for the ISA it was
+ * timed on (this CPU's best: another ISA's rung keeps L2), whatever blocking runs; else L2.
+ * Worked out once: every matmul call asks. */
+static size_t direct_bytes(kl_isa isa, int *from) {
+    static int done;
+    static size_t bytes;
+    static int source;
+    if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) { /* benign race: all compute the same */
+        ptrdiff_t kib = kl_env_size("KL_MATMUL_DIRECT_KIB", 0, 1 << 20, NULL);
+        const kl_mm_tuned *t = tuned_file();
+        source = kib >= 0 ? FROM_ENV : t->ok && t->direct_kib > 0 ? FROM_TUNED : FROM_MODEL;
+        bytes = source == FROM_ENV     ? (size_t)kib << 10
+                : source == FROM_TUNED ? (size_t)t->direct_kib << 10
+                                       : kl_cpu_cache_bytes(2);
+        __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+    }
+    if (source == FROM_TUNED && isa != kl_cpu_isa()) {
+        *from = FROM_MODEL;
+        return kl_cpu_cache_bytes(2);
+    }
+    *from = source;
+    return bytes;
 }
 
-size_t kl_matmul_direct_bytes(void) {
+size_t kl_matmul_direct_bytes_for(kl_isa isa) {
     int from;
-    return direct_bytes(&from);
+    return direct_bytes(isa, &from);
 }
+
+size_t kl_matmul_direct_bytes(void) { return kl_matmul_direct_bytes_for(kl_cpu_isa()); }
 
 const char *kl_matmul_direct_source(void) {
     static const char *const names[] = {"model", "tuned", "environment"};
     int from;
-    direct_bytes(&from);
+    direct_bytes(kl_cpu_isa(), &from);
     return names[from];
 }
 

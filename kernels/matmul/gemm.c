@@ -351,7 +351,7 @@ ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t m
 int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
     static volatile ptrdiff_t env = KL_ENV_UNREAD;
     if (kl_env_size("KL_MATMUL_DIRECT", 0, 1, &env) == 0) return 0;
-    return kl_matmul_direct_rule(isa, m, n, k, kl_matmul_direct_bytes());
+    return kl_matmul_direct_rule(isa, m, n, k, kl_matmul_direct_bytes_for(isa));
 }
 
 const kl_gemm_kernel *kl_gemm_avx512_kernel(void) {

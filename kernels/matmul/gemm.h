@@ -113,11 +113,12 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
  *   fewer) fits in L2, and B does too; this holds wherever AVX2's rule does. On Zen 4 (1 MiB
  *   L2) square n = 257 to 460 ran 5-15% faster direct, n = 512 slower; AVX2's tiles lost
  *   past their rule.
- * kl_matmul_direct_ok measures against kl_matmul_direct_bytes() (L2, unless scripts/tune
- * timed another edge on this CPU or KL_MATMUL_DIRECT_KIB says) and reads KL_MATMUL_DIRECT
- * (0: never, so the tests can sweep the packed path on every shape); kl_matmul_direct_rule is
- * the rule alone, for a budget of l2 bytes. */
+ * kl_matmul_direct_ok measures against kl_matmul_direct_bytes_for(isa) (L2, unless
+ * scripts/tune timed another edge for that ISA on this CPU or KL_MATMUL_DIRECT_KIB says;
+ * blocking.c) and reads KL_MATMUL_DIRECT (0: never, so the tests can sweep the packed path on
+ * every shape); kl_matmul_direct_rule is the rule alone, for a budget of l2 bytes. */
 int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+size_t kl_matmul_direct_bytes_for(kl_isa isa);
 int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2);
 /* The openmp rung's direct path (openmp.c). Below KL_MATMUL_TEAM_MIN_FLOPS (2mnk) one thread
  * runs it alone: starting a parallel region costs microseconds, as long as a 64^3 multiply

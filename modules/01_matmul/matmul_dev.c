@@ -508,8 +508,8 @@ static int test_matmul_avx2(void) {
 // (`kl_matmul_direct_rule` in `gemm.c`; `KL_MATMUL_DIRECT=0` turns the direct path off, so
 // you can time both sides: measured on a Zen 4, n = 257 to 460 ran 5–15% faster direct, an
 // example, not a claim about your CPU). `scripts/tune` times both sides on your CPU and stores
-// the budget (in place of L2) that ends the direct path where packing starts to win. The first line this lesson prints
-// says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
+// the budget (in place of L2) that ends the direct path where packing starts to win. The first
+// line this lesson prints says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
 // rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes here; grading counts
 // a rung its CPU cannot run as n/a, never as passed, so write it all the same.
 // The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before openmp.
@@ -781,11 +781,10 @@ static int measure_ladder(void) {
 // sizes than the real ones (for example 256 KiB of L2 and 8 MiB of L3 instead of 512 KiB and
 // 32 MiB), so blocks sized from the caches come out different under Massif (MC halves). The
 // test therefore pins the blocks of this process into the child's environment
-// (`KL_MATMUL_MC/KC/NC`), and the direct path's budget (`KL_MATMUL_DIRECT_KIB`: the child
-// would not read an AVX-512 tuned file), so the formula and the measurement describe the same
-// call. It has no AVX-512 either, so where this process runs the AVX-512 rules the child runs
-// AVX2's; n = 176 keeps A and B in half of a 512 KiB budget, so the openmp rung takes its
-// direct path under both.
+// (`KL_MATMUL_MC/KC/NC`), so the formula and the measurement describe the same call. It has no
+// AVX-512 either, so where this process runs the AVX-512 direct rule the child would run
+// AVX2's: the test also pins this process's choice (`KL_MATMUL_DIRECT_KIB` at its largest when
+// the formula says the rung runs direct, 0 when it packs).
 // Under AddressSanitizer (which Valgrind cannot run) or without valgrind, the test prints SKIP.
 
 // %% [code] {"grade_id": "test_memory_packed", "points": 2, "locked": true}
@@ -802,18 +801,19 @@ static char *swap_env(const char *name, const char *value) {
     return saved;
 }
 
-/* Massif's peak for one call, with the packed rungs' cache blocks and the direct path's
- * budget pinned (through the environment the child inherits) to the ones this process uses:
- * Valgrind's synthetic CPUID reports other cache sizes, which would change MC and NC, and so
- * the scratch, and its child runs no AVX-512, so it would not read an AVX-512 tuned file. */
-static long long massif_peak_pinned(const kl_variant *v, ptrdiff_t n) {
+/* Massif's peak for one call, with the packed rungs' cache blocks pinned (through the
+ * environment the child inherits) to the ones this process uses, and the direct path on or
+ * off as this process decides (direct: it predicts no scratch): Valgrind's synthetic CPUID
+ * reports other cache sizes, which would change MC and NC, and so the scratch, and its child
+ * runs AVX2's direct rule where this process may run AVX-512's. */
+static long long massif_peak_pinned(const kl_variant *v, ptrdiff_t n, int direct) {
     static const char *const names[4] = {"KL_MATMUL_MC", "KL_MATMUL_KC", "KL_MATMUL_NC",
                                          "KL_MATMUL_DIRECT_KIB"};
     ptrdiff_t e[8];
     size_t count = v->blocking ? v->blocking(e, 8) : 0;
     char *saved[4] = {NULL, NULL, NULL, NULL};
     const int blocks = count == 5; /* MR, NR, MC, KC, NC: the five-loop rungs */
-    e[5] = (ptrdiff_t)(kl_matmul_direct_bytes() >> 10);
+    e[5] = direct ? 1 << 20 : 0; /* KiB: every size direct, or none */
     for (int i = blocks ? 0 : 3; i < 4; i++) {
         char value[32];
         snprintf(value, sizeof value, "%td", e[2 + i]);
@@ -833,7 +833,7 @@ static int massif_within(const char *name, ptrdiff_t n) {
     const size_t scratch = v->scratch_bytes ? v->scratch_bytes(n, n, n, threads) : 0;
     const size_t allowance = 4096 + 1024 * (size_t)threads; /* runtime bookkeeping, see above */
     if (!kl_lesson_implemented("matmul", name, n, n, n)) return 1;
-    const long long peak = massif_peak_pinned(v, n);
+    const long long peak = massif_peak_pinned(v, n, scratch == 0);
     if (peak < 0) return KL_FAIL("matmul/%s: the Massif run failed (does the rung work?)", name);
     printf("    %-8s n=%td threads=%d: peak %lld B = inputs %zu + %lld (scratch formula %zu)\n",
            name, n, threads, peak, inputs, peak - (long long)inputs, scratch);
