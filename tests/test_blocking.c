@@ -145,7 +145,7 @@ static int test_direct_rule(void) {
 
 /* The rows of A one thread of the openmp rung's direct team reads (gemm.h): whole MR panels
  * of m shared out when a team runs (2 or more threads, at least 2 * 64^3 flops) and m has two
- * panels per thread; else all of m. */
+ * panels per thread; else all of m. MR 12 and 6 are examples (AVX-512's model may pick 14). */
 static int test_team_rows(void) {
     static const struct {
         ptrdiff_t m, n, k, mr;
