@@ -198,14 +198,16 @@ void *aligned_alloc(size_t alignment, size_t size) {
     return memalign(alignment, size);
 }
 
-static size_t allocations_of(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+/* aligned_alloc calls of one openmp call; *status: what it returned */
+static size_t allocations_of(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, kl_status *status) {
     float *A = calloc((size_t)(m * k), sizeof(float)), *B = calloc((size_t)(k * n), sizeof(float));
     float *C = calloc((size_t)(m * n), sizeof(float));
     allocations = 0, counting = 1;
     kl_status s = kl_matmul_variant("openmp", m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
     counting = 0;
     free(A), free(B), free(C);
-    return s == KL_OK ? allocations : (size_t)-1;
+    if (s != KL_OK && *status == KL_OK) *status = s;
+    return allocations;
 }
 
 static int test_team_path_scratch(void) {
@@ -220,10 +222,15 @@ static int test_team_path_scratch(void) {
         return 0;
     }
     kl_set_num_threads(2);
-    size_t direct = allocations_of(m, n, k), packed = allocations_of(4 * m, n, k);
+    kl_status s = KL_OK;
+    size_t direct = allocations_of(m, n, k, &s), packed = allocations_of(4 * m, n, k, &s);
     size_t sd = kl_matmul_openmp_scratch(m, n, k, 2), sp = kl_matmul_openmp_scratch(4 * m, n, k, 2);
     kl_set_num_threads(0);
-    int bad = direct != 0 || sd != 0 || packed == 0 || packed == (size_t)-1 || sp == 0;
+    if (s == KL_EUNSUPPORTED) { /* a student tree before the openmp rung is written */
+        printf("SKIP team path: matmul/openmp is not implemented yet\n");
+        return 0;
+    }
+    int bad = s != KL_OK || direct != 0 || sd != 0 || packed == 0 || sp == 0;
     if (bad)
         fprintf(stderr, "FAIL team path, %tdx%tdx%td on 2 threads: %zu allocations, scratch %zu "
                         "(want 0, 0); at m = %td: %zu allocations, scratch %zu (want > 0)\n",
