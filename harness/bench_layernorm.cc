@@ -1,19 +1,26 @@
 // LayerNorm's traffic bounds (kind "roof" in the report), timed beside its variants, BLIS and
-// memcpy (bench_ops.cc): LayerNorm's own loads and stores with none of its arithmetic, per
-// row, AVX2 + FMA with ordinary stores (only where kl_cpu_isa() has AVX2). A kernel making the
-// same passes and keeping y in cache cannot beat them, so they show what the memory system
-// allows at each shape (one that streams y can: the rungs do once x + y pass L3,
-// kernels/tuning.c):
+// memcpy (bench_ops.cc): LayerNorm's own loads and stores with none of its arithmetic, AVX2 +
+// FMA with ordinary stores (only where kl_cpu_isa() has AVX2), walking the rows as the SIMD
+// rungs do (kl_ln_rows_path): row by row, or, where a row with gamma and beta is too wide for
+// half of L1 past L2, in blocks of rows a column chunk at a time (gamma and beta fetched once
+// per block). A kernel making the same passes and keeping y in cache cannot beat them, so they
+// show what the memory system allows at each shape (one that streams y can: the rungs do once
+// x + y pass L3, kernels/tuning.c):
 //   traffic_1pass: y = x * gamma + beta            (x read once: the least any LayerNorm moves)
 //   traffic_2pass: sum(x), then y = x * gamma + beta (x read twice, as a kernel must when a
 //                  row and gamma/beta do not fit L1 together between its statistics and y)
 // Rates in GBps over the op's own byte model, rows split evenly across threads.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
 #include "common.h"
+
+extern "C" {
+#include "layernorm/layernorm.h"
+}
 
 namespace klb {
 namespace {
@@ -56,14 +63,27 @@ Bufs bufs() {
             kl_op_buf_index(op, "y"), kl_op_buf_index(op, "mean")};
 }
 
+// Rows [lo, hi): `block` rows at a time, the sums of each (two_pass; they go to mean[], unused by
+// the bounds, so the first pass is not dead code), then y a chunk of `width` columns at a time
+// across the block. One row with the whole width is the row-by-row walk.
 void bound_rows(const kl_op_args &a, std::ptrdiff_t lo, std::ptrdiff_t hi, bool two_pass) {
     static const Bufs b = bufs();
     const std::ptrdiff_t cols = a.d[1];
-    for (std::ptrdiff_t r = lo; r < hi; r++) {
-        const float *x = a.buf[b.x] + r * cols;
-        // the row sum goes to mean[] (unused by the bounds) so the first pass is not dead code
-        if (two_pass) a.buf[b.mean][r] = sum_avx2(cols, x);
-        scale_shift_avx2(cols, x, a.buf[b.gamma], a.buf[b.beta], a.buf[b.y] + r * cols);
+    const bool blocks = kl_ln_rows_path(hi - lo, cols, 0, 0) == KL_LN_BLOCKS;
+    const std::ptrdiff_t block = blocks ? kl_ln_block_rows(cols) : 1;
+    const std::ptrdiff_t width = blocks ? kl_ln_block_cols() : cols;
+    const float *g = a.buf[b.gamma], *bt = a.buf[b.beta];
+    for (std::ptrdiff_t r0 = lo; r0 < hi; r0 += block) {
+        const std::ptrdiff_t r1 = std::min(hi, r0 + block);
+        if (two_pass)
+            for (std::ptrdiff_t r = r0; r < r1; r++)
+                a.buf[b.mean][r] = sum_avx2(cols, a.buf[b.x] + r * cols);
+        for (std::ptrdiff_t c0 = 0; c0 < cols; c0 += width) {
+            const std::ptrdiff_t w = std::min(width, cols - c0);
+            for (std::ptrdiff_t r = r0; r < r1; r++)
+                scale_shift_avx2(w, a.buf[b.x] + r * cols + c0, g + c0, bt + c0,
+                                 a.buf[b.y] + r * cols + c0);
+        }
     }
 }
 
