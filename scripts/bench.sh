@@ -19,8 +19,9 @@ behind and never replaces an existing report. Ends with a summary table and the 
                   modules/05_mlp, 10 epochs with kernellab and with PyTorch on 1 and 2 threads,
                   then the rung ladder; ~10 min on 2 cores); --quick skips it too
   --tune          first run scripts/tune (1-3 min): search the matmul blocking around the
-                  cache model's point and store the winner for this CPU, which the library
-                  then reads (the report says which blocking ran and where it came from)
+                  cache model's point, time where the direct (no packing) path stops paying,
+                  and store both for this CPU, which the library then reads (the report says
+                  which blocking and direct budget ran and where they came from)
   --filter REGEX  only benchmarks matching REGEX (Google Benchmark's --benchmark_filter);
                   the machine ceilings always run, so fractions of peak stay defined
   --out DIR       write the report to DIR (must not exist yet) instead of reports/runs/<host>-<utc>

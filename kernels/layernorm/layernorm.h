@@ -24,9 +24,9 @@ typedef kl_status (*kl_ln_rows_fn)(ptrdiff_t rows, ptrdiff_t cols, const float *
                                    const float *b, float eps, float *y, float *mean, float *rstd,
                                    ptrdiff_t chunk, int stream);
 
-/* The dispatch (common.c): the best rows kernel kl_cpu_isa() allows (AVX-512 or AVX2, walking
- * rows as kl_ln_rows_path says; else the scalar blocked row), chosen once. The openmp rung runs it on every thread;
- * the registry reports its ISA for that rung. */
+/* The dispatch (common.c): the best rows kernel kl_cpu_isa() allows (AVX-512 or AVX2, walking rows
+ * as kl_ln_rows_path says; else the scalar blocked row), chosen once. The openmp rung runs it on
+ * every thread; the registry reports its ISA for that rung. */
 typedef struct kl_layernorm_dsp {
     kl_isa isa;
     kl_ln_rows_fn rows;

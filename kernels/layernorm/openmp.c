@@ -1,10 +1,10 @@
 /* Rung 5: rows shared out among threads (static schedule: rows cost the same), each thread's
  * block of rows run by the best rows kernel this CPU has (AVX-512 or AVX2, rows in pairs or,
- * past L2, one at a time or in blocks; else the scalar blocked row), from LayerNorm's
- * dispatch table (common.c). Rows are independent, so there is no reduction across threads; a
- * row is never split. Below kl_layernorm_omp_min(threads) floats in all, or with one row, it runs on the
- * calling thread (waking a team costs microseconds); env KL_LAYERNORM_OMP_MIN overrides. y is
- * streamed once x + y pass L3 (kl_ln_stream_min(), tuning.c). */
+ * past L2, one at a time or in blocks; else the scalar blocked row), from LayerNorm's dispatch
+ * table (common.c). Rows are independent, so there is no reduction across threads; a row is
+ * never split. Below kl_layernorm_omp_min(threads) floats in all, or with one row, it runs on
+ * the calling thread (waking a team costs microseconds); env KL_LAYERNORM_OMP_MIN overrides. y
+ * is streamed once x + y pass L3 (kl_ln_stream_min(), tuning.c). */
 #include "ln_row.h"
 
 #include <xmmintrin.h> /* _mm_sfence: SSE, in every x86-64 */

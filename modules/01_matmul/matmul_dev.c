@@ -479,8 +479,9 @@ static int blocking_model(void) {
 // visible share of the time at small n (measure it: `perf record` on the lesson binary).
 // Fringe tiles use masked loads and stores for the columns (a fringe of at most 8 columns in
 // the direct path runs a half-width tile) and skip rows past mr. For small problems, where A
-// and B together fit in half of L2, the rung skips packing and runs the same 6×16 tile straight
-// from A and B (the "direct path"): there, packing would only add a copy. This is the first
+// and B together fit in half of the direct budget (L2, unless `scripts/tune` timed another
+// edge; gemm.h), the rung skips packing and runs the same 6×16 tile straight from A and B (the
+// "direct path"): there, packing would only add a copy. This is the first
 // rung that can approach the core's peak (32 flop/cycle).
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx2.c", "grade_id": "matmul_avx2", "points": 0, "solution": true}
@@ -501,18 +502,19 @@ static int test_matmul_avx2(void) {
 // %% [markdown]
 // ## Rung 5b: AVX-512 micro-kernel (12×32)
 // `packed_avx512.c` is the AVX2 file with 16-wide zmm registers: a 12×32 tile holds 24
-// accumulators + 2 for B + 1 broadcast = 27 of the 32 zmm registers; per k step 2 loads,
-// 12 broadcasts, 24 FMAs. Fringes use AVX-512 write masks. Its direct path reaches further
-// than AVX2's: it re-reads all of A for each 32-column sliver of B, so it pays while A with
-// one sliver fits in L2 (and B fits too), not only while A and B fit in half of it
-// (`kl_matmul_direct_rule` in `gemm.c`; `KL_MATMUL_DIRECT=0` turns the direct path off, so
-// you can time both sides: measured on a Zen 4, n = 257 to 460 ran 5–15% faster direct, an
-// example, not a claim about your CPU). `scripts/tune` times both sides on your CPU and stores
-// the budget (in place of L2) that ends the direct path where packing starts to win. The first
-// line this lesson prints says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the registry reports the
-// rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes here; grading counts
-// a rung its CPU cannot run as n/a, never as passed, so write it all the same.
-// The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before openmp.
+// accumulators + 2 for B + 1 broadcast = 27 of the 32 zmm registers; per k step 2 loads, 12
+// broadcasts, 24 FMAs. Fringes use AVX-512 write masks. Its direct path reaches further than
+// AVX2's: it re-reads all of A for each 32-column sliver of B, so it pays while A with one
+// sliver fits in L2 (and B fits too), not only while A and B fit in half of it
+// (`kl_matmul_direct_rule` in `gemm.c`; `KL_MATMUL_DIRECT=0` turns the direct path off, so you
+// can time both sides: measured on a Zen 4, n = 257 to 460 ran 5–15% faster direct, an example,
+// not a claim about your CPU). `scripts/tune` times both sides on your CPU and stores the
+// budget (in place of L2) that ends the direct path where packing starts to win. The first line
+// this lesson prints says whether your CPU has AVX-512 (F, BW, DQ, VL). If it does not, the
+// registry reports the rung unavailable and the test prints `SKIP: CPU lacks avx512` and passes
+// here; grading counts a rung its CPU cannot run as n/a, never as passed, so write it all the
+// same. The openmp rung runs this micro-kernel where the CPU has AVX-512, so write it before
+// openmp.
 
 // %% [code] {"kernel": "kernels/matmul/packed_avx512.c", "grade_id": "matmul_avx512", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/packed_avx512.c; scripts/render inlines it here.
@@ -552,8 +554,8 @@ static int test_matmul_avx512(void) {
 // whole MR-row panels of C (or NR-column slivers when m is too short to split), so no two
 // threads write the same tile. A thread of that team reads only its share of A's rows (and
 // all of B) from its own L2, so the rule is asked of the share (`kl_matmul_team_direct_ok`,
-// gemm.h): on two threads 512³ runs direct where one thread packs. The rung honours
-// `kl_set_num_threads()` and `OMP_NUM_THREADS`.
+// gemm.h). An example, on Zen 4 (AVX-512, 1 MiB of L2 per core): 512³ runs direct on two
+// threads and packed on one. The rung honours `kl_set_num_threads()` and `OMP_NUM_THREADS`.
 
 // %% [code] {"kernel": "kernels/matmul/openmp.c", "grade_id": "matmul_openmp", "points": 0, "solution": true}
 // The implementation lives in kernels/matmul/openmp.c (and the team in kernels/matmul/gemm.c);

@@ -328,7 +328,8 @@ static int test_layernorm_blocked(void) { return check_rung("blocked"); }
 //   −s, so they are masked out of the sums again. Stores use `_mm256_maskstore_ps`.
 // - **Streaming.** Out of place and large (x + y beyond L3, as ReLU), rows go one at a time
 //   (or in blocks, when too wide for L1), y is written with non-temporal stores and the next
-//   row is prefetched into L1 while this one is written; one `sfence` per call.
+//   row (in blocks, the row's next chunk) is prefetched into L1 while this one is written; one
+//   `sfence` per call.
 
 // %% [code] {"kernel": "kernels/layernorm/avx2.c", "grade_id": "layernorm_avx2", "points": 0, "solution": true}
 // The implementation lives in kernels/layernorm/avx2.c; scripts/render inlines it here.
@@ -371,13 +372,13 @@ static int test_layernorm_avx512(void) {
 
 // %% [markdown]
 // ## Rung 5: OpenMP
-// Rows are independent, so the parallel loop is over rows: each thread takes a contiguous
-// block of rows (its own stretch of x and y, no shared lines except at block edges of mean and
-// rstd, written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs, or
-// one at a time or in blocks of rows once its share passes L2). A row is never split, so
-// nothing needs a cross-thread reduction. Below a size measured on your machine at start-up (the team's
-// wake-up time against one thread's copy rate; `KL_LAYERNORM_OMP_MIN` overrides it, in
-// floats), or with a single row, it stays on the calling thread. It streams y past L3, as the
+// Rows are independent, so the parallel loop is over rows: each thread takes a contiguous block
+// of rows (its own stretch of x and y, no shared lines except at block edges of mean and rstd,
+// written once) and runs the best SIMD rows kernel the CPU has on it (rows in pairs, or one at
+// a time or in blocks of rows once its share passes L2). A row is never split, so nothing needs
+// a cross-thread reduction. Below a size measured on your machine at start-up (the team's
+// wake-up time against one thread's copy rate; `KL_LAYERNORM_OMP_MIN` overrides it, in floats),
+// or with a single row, it stays on the calling thread. It streams y past L3, as the
 // single-thread rungs do.
 
 // %% [code] {"kernel": "kernels/layernorm/openmp.c", "grade_id": "layernorm_openmp", "points": 0, "solution": true}

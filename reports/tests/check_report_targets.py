@@ -438,6 +438,32 @@ def main():
         if f"**Warning:** {want}" not in bmd or want not in bpage:
             fail(f"busy core: report.md or report.html lacks the warning '{want}'")
         print("ok   a 2-thread FMA peak of 1.1x the 1-thread one is called out in report.md and report.html")
+
+        # 5. The matmul blocking and direct budget kl_bench records: report.json (the budget's
+        # keys are optional) and report.md; a bench.json without the budget still reports the blocking.
+        for direct in (False, True):
+            d = os.path.join(tmp, f"blocking_{int(direct)}")
+            os.makedirs(d)
+            hb = hand_made_bench()
+            hb["context"].update(kl_matmul_blocking="6x16 mc=72 kc=256 nc=4080",
+                                 kl_matmul_blocking_source="model", kl_matmul_blocking_detail="no tuned file")
+            if direct:
+                hb["context"].update(kl_matmul_direct_bytes=str(600 << 10), kl_matmul_direct_source="tuned")
+            with open(os.path.join(d, "bench.json"), "w") as f:
+                json.dump(hb, f)
+            r = run(os.path.join(scripts, "report.py"), os.path.join(d, "bench.json"),
+                    "--json", os.path.join(d, "report.json"), "--md", os.path.join(d, "report.md"))
+            if r.returncode != 0:
+                fail(f"report.py with the blocking (direct budget: {direct}): exit {r.returncode}: {r.stderr}")
+            mb = json.load(open(os.path.join(d, "report.json")))["machine"]["matmul_blocking"]
+            md = open(os.path.join(d, "report.md"), encoding="utf-8").read()
+            line = "- Matmul direct path (no packing): budget 600 KiB from the tuned file"
+            if direct != ("direct_bytes" in mb) or (direct and (mb["direct_bytes"] != 600 << 10 or
+                                                                mb["direct_source"] != "tuned")):
+                fail(f"report.json's matmul_blocking with the direct budget {direct}: {mb}")
+            if direct != (line in md) or "- Matmul blocking: `6x16 mc=72 kc=256 nc=4080` from the model" not in md:
+                fail(f"report.md's blocking lines with the direct budget {direct}")
+        print("ok   the matmul direct budget reaches report.json and report.md when kl_bench recorded it")
     print("PASS")
     return 0
 

@@ -202,7 +202,7 @@ def build_report(bench, memory):
             "blocks": ctx["kl_matmul_blocking"],
             "source": ctx.get("kl_matmul_blocking_source", "model"),
             "detail": ctx.get("kl_matmul_blocking_detail", "")}
-        if "kl_matmul_direct_bytes" in ctx:  # kl_bench since the direct budget could be tuned
+        if "kl_matmul_direct_bytes" in ctx:  # optional in the schema: older kl_bench output lacks it
             report["machine"]["matmul_blocking"].update(
                 direct_bytes=int(ctx["kl_matmul_direct_bytes"]),
                 direct_source=ctx.get("kl_matmul_direct_source", "model"))
