@@ -1,8 +1,8 @@
 /* The matmul blocking model (kernels/matmul/blocking.c) on known cache geometries, the direct
  * rule and the openmp team's share of it (gemm.c; the team's path against its scratch size),
- * and the tuned-file reader (kernels/matmul/tuned.c) with the direct budget it may carry. The expected blocks were worked out by hand from
- * the rule in blocking.c (ways = ceil(bytes / (size / associativity))); a change to the rule
- * must change them here on purpose.
+ * and the tuned-file reader (kernels/matmul/tuned.c) with the direct budget it may carry. The
+ * expected blocks were worked out by hand from the rule in blocking.c (ways = ceil(bytes /
+ * (size / associativity))); a change to the rule must change them here on purpose.
  *
  * Geometries (data caches one core sees; 64-byte lines throughout):
  *   Zen 3     L1d 32 KiB 8-way, L2 512 KiB 8-way, L3 32 MiB 16-way per CCX

@@ -33,11 +33,11 @@ kl_isa kl_linear_relu_unfused_isa(void) {
 #ifdef KL_HAVE_SIMD
 /* The fused rung runs the openmp rung's packed driver and micro-kernel (always packed: the
  * epilogue lives in the driver), on kl_threads() threads when built with OpenMP, except below
- * KL_MATMUL_TEAM_MIN_FLOPS, where waking the team costs more than the work (the openmp rung's
- * rule). */
+ * 2 * 64^3 flops, where waking the team costs more than the work (kl_matmul_team_pays, the
+ * openmp rung's rule). */
 int kl_linear_relu_fused_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int threads) {
 #ifdef _OPENMP
-    if (2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS) return 1;
+    if (!kl_matmul_team_pays(m, n, k)) return 1;
     return threads > 0 ? threads : kl_threads();
 #else
     (void)m, (void)n, (void)k, (void)threads;

@@ -1,10 +1,9 @@
 /* linear_relu, fused: the packed driver of the matmul ladder with a bias + ReLU epilogue
- * applied to each MR x NR tile of C as it is written back on the last KC block, while the
- * tile is still in L1. Unfused, C[m][n] makes a second round trip to memory (read + write
- * 8mn bytes) once it no longer fits in cache; fused, it is written once, final.
- * Threads: the openmp rung's path (its micro-kernel, kl_threads() threads from
- * KL_MATMUL_TEAM_MIN_FLOPS, split by MC blocks: each tile belongs to one thread, so the
- * epilogue needs no locks). */
+ * applied to each MR x NR tile of C as it is written back on the last KC block, while the tile
+ * is still in L1. Unfused, C[m][n] makes a second round trip to memory (read + write 8mn bytes)
+ * once it no longer fits in cache; fused, it is written once, final. Threads: the openmp rung's
+ * path (its micro-kernel, kl_threads() threads from 2 * 64^3 flops (kl_matmul_team_pays), split
+ * by MC blocks: each tile belongs to one thread, so the epilogue needs no locks). */
 #include "linear_relu.h"
 #include "matmul/gemm.h"
 

@@ -330,6 +330,10 @@ int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
     return ((double)m + (double)n) * row <= (double)l2 / 2;
 }
 
+int kl_matmul_team_pays(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    return 2.0 * (double)m * (double)n * (double)k >= 2.0 * 64 * 64 * 64;
+}
+
 int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads) {
     return m >= 2 * mr * threads;
 }
@@ -337,8 +341,7 @@ int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads) {
 /* The rows of A one thread of the direct path's team reads: a share of whole MR panels when
  * a team runs and splits rows, else all m. */
 ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr, int threads) {
-    if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS ||
-        !kl_matmul_team_by_rows(m, mr, threads))
+    if (threads < 2 || !kl_matmul_team_pays(m, n, k) || !kl_matmul_team_by_rows(m, mr, threads))
         return m;
     return cdiv(cdiv(m, mr), threads) * mr;
 }

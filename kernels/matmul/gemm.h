@@ -120,9 +120,10 @@ const kl_gemm_kernel *kl_gemm_avx512_kernel(void);
 int kl_matmul_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 size_t kl_matmul_direct_bytes_for(kl_isa isa);
 int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, size_t l2);
-/* The openmp rung's direct path (openmp.c). Below KL_MATMUL_TEAM_MIN_FLOPS (2mnk) one thread
- * runs it alone: starting a parallel region costs microseconds, as long as a 64^3 multiply
- * takes on one SIMD core. Above, a team of `threads` splits C's rows in whole MR panels when m
+/* The openmp rung's direct path (openmp.c). Below 2 * 64^3 flops (kl_matmul_team_pays) one
+ * thread runs it alone: starting a parallel region costs microseconds, as long as a 64^3
+ * multiply takes on one SIMD core. The same floor keeps matmul_t's openmp rung and the fused
+ * linear+ReLU rung on the calling thread. Above it, a team of `threads` splits C's rows in whole MR panels when m
  * has at least two per thread (else its columns, in NR slivers). Each thread then reads its
  * share of A's rows and all of B from its own L2, so the direct rule applies to that share
  * (kl_matmul_team_rows): on Zen 4 at 2 threads, shapes whose share passes the AVX-512 rule and
@@ -131,7 +132,7 @@ int kl_matmul_direct_rule(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, siz
  * the team split assumes: each thread on its own core with its own L2, and the whole team
  * granted (nested in another parallel region, or with OMP_DYNAMIC, fewer threads each run a
  * larger share; the result is the same, only slower). */
-#define KL_MATMUL_TEAM_MIN_FLOPS (2.0 * 64 * 64 * 64)
+int kl_matmul_team_pays(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 int kl_matmul_team_by_rows(ptrdiff_t m, ptrdiff_t mr, int threads);
 ptrdiff_t kl_matmul_team_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr, int threads);
 int kl_matmul_team_direct_ok(kl_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t mr,

@@ -23,7 +23,7 @@ kl_status kl_matmul_openmp(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, c
     if (!kl_matmul_team_direct_ok(kl_matmul_dispatch()->isa, m, n, k, uk->mr, threads))
         return kl_gemm(uk, threads, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     kl_matmul_fn direct = kl_matmul_dispatch()->direct;
-    if (threads < 2 || 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS)
+    if (threads < 2 || !kl_matmul_team_pays(m, n, k))
         return direct(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     /* Direct path on a team: each thread takes whole MR panels of rows of C (or NR slivers
      * of columns when m is too short to split), so no two threads touch the same tile. */

@@ -21,10 +21,10 @@ kl_status kl_matmul_t_avx512(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n,
                      beta, C, ldc);
 }
 
-/* Below KL_MATMUL_TEAM_MIN_FLOPS (2mnk) the openmp rung stays on the calling thread: waking a
- * team costs microseconds, as much as the whole product (the forward openmp rung's rule). */
+/* Where a team does not pay (kl_matmul_team_pays, gemm.h) the openmp rung stays on the calling
+ * thread: waking a team costs microseconds, as much as the whole product. */
 static int team_threads(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return 2.0 * (double)m * (double)n * (double)k < KL_MATMUL_TEAM_MIN_FLOPS ? 1 : kl_threads();
+    return kl_matmul_team_pays(m, n, k) ? kl_threads() : 1;
 }
 
 /* The best micro-kernel this CPU has, on kl_threads() threads splitting the MC blocks. */
